@@ -1,0 +1,41 @@
+# The two set-up commands of the README: `make demo` (main job) and `make test` (all tests).
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+
+.PHONY: all setup build test test-fast test-asan demo bench clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+build: setup
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) > /dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+# Unit and command-line tests, then the same tests once more under ASan + UBSan.
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+	$(MAKE) --no-print-directory test-asan
+
+test-fast: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+test-asan: setup
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWINCLIP_SANITIZE=ON $(CMAKE_ARGS) > /dev/null
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
+
+demo: build
+	@scripts/demo $(BUILD)
+
+bench: setup
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DWINCLIP_BUILD_BENCH=ON $(CMAKE_ARGS) > /dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+	@scripts/bench $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

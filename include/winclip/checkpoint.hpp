@@ -1,0 +1,67 @@
+#pragma once
+// Weight files: a read-only, memory-mapped view of named tensors (safetensors, or the zip that torch.save
+// writes), plus a safetensors writer. Nothing here knows about CLIP; model.hpp checks names and shapes.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "winclip/tensor.hpp"
+
+namespace winclip {
+
+enum class DType { F32, F16, BF16 };
+const char* dtype_name(DType dtype);  // "F32", "F16", "BF16"
+size_t dtype_size(DType dtype);
+
+// One tensor inside a mapped file. `data` points into the mapping (little-endian, C-contiguous).
+struct TensorEntry {
+  std::string name;
+  DType dtype = DType::F32;
+  Shape shape;
+  const std::byte* data = nullptr;
+  size_t nbytes = 0;
+};
+
+class WeightFile {
+ public:
+  // Opens a .safetensors file or a torch.save zip (.bin/.pt), recognised by content, not by extension.
+  // Throws Error naming the file (and the tensor) for anything malformed: bad header, offsets outside the
+  // file, overlapping tensors, unknown dtype, size/shape mismatch, truncation.
+  static WeightFile open(const std::filesystem::path& path);
+
+  const std::filesystem::path& path() const { return path_; }
+  const std::vector<TensorEntry>& entries() const { return entries_; }
+  const TensorEntry* find(std::string_view name) const;
+
+  // Converts a tensor to float32 after checking it exists and has `expected` shape; the Error names the
+  // file and the tensor.
+  std::vector<float> load_f32(std::string_view name, const Shape& expected) const;
+
+  // Internal: used by the format parsers.
+  WeightFile(std::filesystem::path path, std::shared_ptr<const void> storage, std::vector<TensorEntry> entries);
+
+ private:
+  std::filesystem::path path_;
+  std::shared_ptr<const void> storage_;  // keeps the mapping (or buffer) alive while entries point into it
+  std::vector<TensorEntry> entries_;
+  std::unordered_map<std::string, size_t> index_;
+};
+
+// A tensor to be written: float32 values with a shape.
+struct NamedTensor {
+  std::string name;
+  Shape shape;
+  std::vector<float> values;
+};
+
+// Writes F32 safetensors (keys sorted, contiguous, header padded to 8 bytes), atomically.
+void save_safetensors(const std::filesystem::path& path, const std::vector<NamedTensor>& tensors,
+                      const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace winclip

@@ -1,0 +1,64 @@
+#pragma once
+// open_clip model configurations: the architecture (model_cfg) and the preprocessing (preprocess_cfg).
+#include <array>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace winclip {
+
+struct VisionConfig {
+  int image_size = 224;
+  int patch_size = 16;
+  int width = 768;
+  int layers = 12;
+  int head_width = 64;
+  double mlp_ratio = 4.0;
+
+  int grid() const { return image_size / patch_size; }
+  int heads() const { return width / head_width; }
+  int mlp_width() const { return static_cast<int>(width * mlp_ratio); }
+};
+
+struct TextConfig {
+  int context_length = 77;
+  int vocab_size = 49408;
+  int width = 512;
+  int heads = 8;
+  int layers = 12;
+  double mlp_ratio = 4.0;
+
+  int mlp_width() const { return static_cast<int>(width * mlp_ratio); }
+};
+
+struct PreprocessConfig {
+  std::array<float, 3> mean = {0.48145466f, 0.4578275f, 0.40821073f};
+  std::array<float, 3> std = {0.26862954f, 0.26130258f, 0.27577711f};
+  std::string interpolation = "bicubic";
+  std::string resize_mode = "shortest";
+};
+
+struct ModelConfig {
+  std::string name;  // architecture name, e.g. "ViT-B-16-plus-240"
+  int embed_dim = 512;
+  bool quick_gelu = false;
+  VisionConfig vision;
+  TextConfig text;
+  PreprocessConfig preprocess;
+};
+
+// Parses an open_clip model config ({"embed_dim", "vision_cfg", "text_cfg", "quick_gelu"?}).
+// `where` names the source in errors. Unsupported features (e.g. a ResNet tower, attentional pooling) are
+// refused with an Error.
+ModelConfig parse_model_cfg(const nlohmann::json& model_cfg, const std::string& name, const std::string& where);
+
+// Reads a Hugging Face open_clip_config.json ({"model_cfg": ..., "preprocess_cfg": ...}).
+ModelConfig read_open_clip_config(const std::filesystem::path& path);
+
+// Built-in architectures shipped as data in assets/models/<name>.json.
+std::vector<std::string> builtin_architectures();
+ModelConfig builtin_config(const std::string& name);  // throws Error listing the known names
+
+}  // namespace winclip

@@ -1,0 +1,42 @@
+#pragma once
+// Shared helpers for the tests: fixture paths, comparisons, temporary directories, running the CLI.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "winclip/tensor.hpp"
+
+namespace winclip::test {
+
+std::filesystem::path data_path(const std::string& relative);  // tests/data/<relative>
+std::filesystem::path model_dir();                              // tests/data/model (tiny random CLIP)
+
+// A fresh directory under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+double max_abs_diff(const float* a, const float* b, size_t n);
+double max_abs_diff(const Tensor& a, const Tensor& b);  // fails the test if the shapes differ
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+// Runs the built winclip program with `args` (each quoted for the shell).
+CommandResult run_cli(const std::vector<std::string>& args);
+
+void write_bytes(const std::filesystem::path& path, const std::string& bytes);
+std::string read_bytes(const std::filesystem::path& path);
+
+}  // namespace winclip::test
