@@ -1,0 +1,61 @@
+#pragma once
+// A fully connected layer y = x·W (+ b) run by oneDNN, with the epilogues a pre-norm transformer needs
+// fused into the same primitive: GELU after the first MLP layer, and the residual sum after the attention
+// output and second MLP layers. Weights are converted once (to bf16 and oneDNN's preferred blocked layout
+// when asked), so a forward pass never touches the checkpoint layout again.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace winclip::compute {
+
+enum class MatmulPrecision { FP32, BF16 };
+
+enum class Epilogue {
+  None,
+  Gelu,       // exact erf GELU: 0.5·x·(1 + erf(x/√2))
+  QuickGelu,  // x·sigmoid(1.702·x), for models trained with it
+  AddToDst,   // dst += x·W + b (the residual connection)
+};
+
+// How the weight matrix is stored in the checkpoint.
+enum class WeightLayout {
+  OutIn,  // [N, K], as torch.nn.Linear (y = x·Wᵀ)
+  InOut,  // [K, N], as open_clip's `proj` matrices (y = x·W)
+};
+
+class Linear {
+ public:
+  Linear() = default;
+  // `weight` is K·N values in `layout`; `bias` is empty or N values.
+  Linear(int64_t in_features, int64_t out_features, const std::vector<float>& weight, WeightLayout layout,
+         std::vector<float> bias, MatmulPrecision precision);
+  ~Linear();
+  Linear(Linear&&) noexcept;
+  Linear& operator=(Linear&&) noexcept;
+
+  int64_t in_features() const { return k_; }
+  int64_t out_features() const { return n_; }
+  MatmulPrecision precision() const { return precision_; }
+
+  // x: [m, K] row-major fp32; y: [m, N] row-major fp32 (read too for AddToDst). Thread-compatible: one
+  // forward at a time per Linear.
+  void forward(const float* x, int64_t m, float* y, Epilogue epilogue = Epilogue::None) const;
+
+  // Bytes held for the weights in their final form.
+  size_t weight_bytes() const;
+
+ private:
+  struct Impl;
+  int64_t k_ = 0, n_ = 0;
+  MatmulPrecision precision_ = MatmulPrecision::FP32;
+  std::unique_ptr<Impl> impl_;
+};
+
+// y[m, N] = x[m, K] · W (+ b), plain loops in double: the reference every optimised path is tested against.
+void linear_reference(const float* x, int64_t m, int64_t k, int64_t n, const float* weight, WeightLayout layout,
+                      const float* bias, float* y, Epilogue epilogue);
+
+}  // namespace winclip::compute
