@@ -1,6 +1,7 @@
 #pragma once
 // Many independent token sequences packed row after row into one [tokens, width] matrix, so every linear
 // layer runs once over all of them (WinCLIP's hundreds of short window sequences, or a batch of prompts).
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
