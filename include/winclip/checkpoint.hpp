@@ -4,11 +4,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "winclip/tensor.hpp"
@@ -38,19 +41,23 @@ class WeightFile {
   const std::filesystem::path& path() const { return path_; }
   const std::vector<TensorEntry>& entries() const { return entries_; }
   const TensorEntry* find(std::string_view name) const;
+  // The safetensors "__metadata__" strings (e.g. {"format": "pt"}); empty for torch.save files.
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
 
   // Converts a tensor to float32 after checking it exists and has `expected` shape; the Error names the
   // file and the tensor.
   std::vector<float> load_f32(std::string_view name, const Shape& expected) const;
 
   // Internal: used by the format parsers.
-  WeightFile(std::filesystem::path path, std::shared_ptr<const void> storage, std::vector<TensorEntry> entries);
+  WeightFile(std::filesystem::path path, std::shared_ptr<const void> storage, std::vector<TensorEntry> entries,
+             std::map<std::string, std::string> metadata = {});
 
  private:
   std::filesystem::path path_;
   std::shared_ptr<const void> storage_;  // keeps the mapping (or buffer) alive while entries point into it
   std::vector<TensorEntry> entries_;
   std::unordered_map<std::string, size_t> index_;
+  std::map<std::string, std::string> metadata_;
 };
 
 // A tensor to be written: float32 values with a shape.
@@ -63,5 +70,11 @@ struct NamedTensor {
 // Writes F32 safetensors (keys sorted, contiguous, header padded to 8 bytes), atomically.
 void save_safetensors(const std::filesystem::path& path, const std::vector<NamedTensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
+
+// The same writer fed by a callback, for models too large to hold twice in memory (a full-size random CLIP):
+// `fill(i, out)` writes the values of tensors[i] (name, shape) into `out`, which has shape_numel(shape) floats.
+using TensorFill = std::function<void(size_t index, std::span<float> out)>;
+void save_safetensors(const std::filesystem::path& path, const std::vector<std::pair<std::string, Shape>>& tensors,
+                      const TensorFill& fill, const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace winclip

@@ -3,9 +3,12 @@
 #include <array>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
+
+#include "winclip/tensor.hpp"
 
 namespace winclip {
 
@@ -60,5 +63,17 @@ ModelConfig read_open_clip_config(const std::filesystem::path& path);
 // Built-in architectures shipped as data in assets/models/<name>.json.
 std::vector<std::string> builtin_architectures();
 ModelConfig builtin_config(const std::string& name);  // throws Error listing the known names
+
+// Resolves an --arch value: a built-in architecture name, or the path of a JSON file holding either an open_clip
+// model config ({"embed_dim", "vision_cfg", "text_cfg"}, with OpenAI preprocessing) or a Hugging Face
+// open_clip_config.json. A value ending in ".json" or containing a '/' is taken as a path.
+ModelConfig model_config_for(const std::string& arch);
+
+// Writes `cfg` as a Hugging Face open_clip_config.json ({"model_cfg", "preprocess_cfg"}), atomically.
+void write_open_clip_config(const std::filesystem::path& path, const ModelConfig& cfg);
+
+// The open_clip state dict of a CLIP with this config: every tensor's name and shape, in open_clip's
+// state_dict() order (302 tensors for ViT-B-16-plus-240). No attn_mask: open_clip does not save it.
+std::vector<std::pair<std::string, Shape>> expected_clip_tensors(const ModelConfig& cfg);
 
 }  // namespace winclip

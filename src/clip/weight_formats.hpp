@@ -2,6 +2,7 @@
 // Internal: the file formats behind WeightFile::open. Each parser validates everything against the mapping
 // and returns entries pointing into it; errors name `where` (the file) and the tensor.
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,7 +27,11 @@ class MappedFile {
   size_t size_ = 0;
 };
 
-std::vector<TensorEntry> parse_safetensors(const MappedFile& file, const std::string& where);
+struct SafetensorsContents {
+  std::vector<TensorEntry> entries;
+  std::map<std::string, std::string> metadata;  // the header's "__metadata__"
+};
+SafetensorsContents parse_safetensors(const MappedFile& file, const std::string& where);
 
 // torch.save zip archives (stored entries only, as torch writes them); a restricted pickle reader that
 // never executes code.
