@@ -82,6 +82,7 @@ Linear::Linear(int64_t in_features, int64_t out_features, const std::vector<floa
   cpu_stream().wait();
 }
 
+Linear::Linear() = default;
 Linear::~Linear() = default;
 Linear::Linear(Linear&&) noexcept = default;
 Linear& Linear::operator=(Linear&&) noexcept = default;

@@ -28,7 +28,7 @@ enum class WeightLayout {
 
 class Linear {
  public:
-  Linear() = default;
+  Linear();
   // `weight` is K·N values in `layout`; `bias` is empty or N values.
   Linear(int64_t in_features, int64_t out_features, const std::vector<float>& weight, WeightLayout layout,
          std::vector<float> bias, MatmulPrecision precision);

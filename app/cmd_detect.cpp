@@ -1,0 +1,118 @@
+// `winclip detect`: score images for anomalies (zero-shot, or few-shot with --ref/--bank) and write
+// results.json, maps, overlays and masks.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "command.hpp"
+#include "detector_args.hpp"
+#include "io/atomic_file.hpp"
+#include "winclip/detection_writer.hpp"
+#include "winclip/error.hpp"
+#include "winclip/progress.hpp"
+
+namespace winclip::app {
+namespace {
+
+struct DetectArgs {
+  ModelArgs model;
+  DetectorArgs detector;
+  std::vector<std::string> refs;
+  std::string bank;
+  std::optional<float> threshold;
+  std::string out;
+  std::vector<std::string> images;
+};
+
+Detector make_detector(const DetectArgs& args, std::shared_ptr<const ClipModel> model) {
+  DetectorOptions options = args.detector.options(args.model);
+  if (args.bank.empty()) return Detector(std::move(model), options);
+  Detector detector = detector_from_bank(std::move(model), args.bank, options);
+  if (!args.detector.class_name.empty() && args.detector.class_name != detector.options().class_name)
+    throw Error(args.bank, "bank was built for class '" + detector.options().class_name + "', not '" +
+                               args.detector.class_name + "'");
+  return detector;
+}
+
+int detect(const DetectArgs& args) {
+  if (args.bank.empty() && args.detector.class_name.empty())
+    throw Error("--class is required (or a --bank that names its class)");
+  const auto images = collect_images(args.images);
+  if (images.empty()) throw Error("no images to score: give image files or folders that hold images");
+  auto model = args.model.load();
+  Detector detector = make_detector(args, model);
+  if (!args.refs.empty()) {
+    std::vector<Image> refs;
+    for (const auto& path : collect_images(args.refs)) refs.push_back(decode_image(path));
+    detector.add_references(refs);
+  }
+
+  DetectionWriter writer(args.out, detector.options().resize, args.threshold);
+  nlohmann::json results = {{"model", model->config().name},
+                            {"model_path", model->weights_path().string()},
+                            {"class", detector.options().class_name},
+                            {"object_name", detector.object_name()},
+                            {"shots", detector.shots()},
+                            {"templates", template_set_name(detector.options().templates)},
+                            {"precision", precision_name(model->precision())},
+                            {"threshold", args.threshold ? nlohmann::json(*args.threshold) : nlohmann::json()},
+                            {"images", nlohmann::json::array()}};
+  int failures = 0;
+  std::unique_ptr<ProgressBar> progress;
+  if (images.size() > 1) progress = std::make_unique<ProgressBar>("detect", images.size());
+  for (const auto& path : images) {
+    nlohmann::json entry = {{"path", path.string()}};
+    try {
+      const Image image = decode_image(path);
+      const Detection d = detector.score(image);
+      const DetectionFiles files = writer.write(path, image, d);
+      entry["score"] = d.score;
+      entry["anomalous"] = args.threshold ? nlohmann::json(d.score > *args.threshold) : nlohmann::json();
+      entry["map"] = std::filesystem::relative(files.map, args.out).string();
+      entry["overlay"] = std::filesystem::relative(files.overlay, args.out).string();
+      if (!files.mask.empty()) entry["mask"] = std::filesystem::relative(files.mask, args.out).string();
+    } catch (const Error& e) {
+      ++failures;
+      entry["score"] = nullptr;
+      entry["anomalous"] = nullptr;
+      entry["error"] = e.what();
+      std::cerr << "winclip: error: " << e.what() << "\n";
+    }
+    results["images"].push_back(entry);
+    if (progress) progress->advance();
+  }
+  if (progress) progress->finish();
+  write_file_atomic(std::filesystem::path(args.out) / "results.json", results.dump(1) + "\n");
+
+  for (const auto& entry : results["images"]) {
+    if (entry["score"].is_null()) {
+      std::printf("%-10s  %s\n", "error", entry["path"].get<std::string>().c_str());
+      continue;
+    }
+    const char* verdict = entry["anomalous"].is_null() ? "" : (entry["anomalous"].get<bool>() ? "  ANOMALOUS" : "  ok");
+    std::printf("%.6f  %s%s\n", entry["score"].get<double>(), entry["path"].get<std::string>().c_str(), verdict);
+  }
+  std::fprintf(stderr, "results: %s/results.json; overlays in %s/overlays/\n", args.out.c_str(), args.out.c_str());
+  if (failures) std::fprintf(stderr, "winclip: %d of %zu images failed\n", failures, images.size());
+  return failures ? 1 : 0;
+}
+
+const RegisterCommand detect_command{{
+    "detect", "Score images for anomalies and write results.json, maps, overlays and masks",
+    [](CLI::App& sub) {
+      auto args = std::make_shared<DetectArgs>();
+      args->model.add_to(sub);
+      args->detector.add_to(sub, true);
+      sub.add_option("--ref", args->refs, "normal reference image or folder (WinCLIP+ few-shot); repeatable");
+      sub.add_option("--bank", args->bank, "reference bank file from `winclip bank build`");
+      sub.add_option("--threshold", args->threshold, "anomaly threshold for the verdict, masks and contours");
+      sub.add_option("--out", args->out, "output directory")->required();
+      sub.add_option("images", args->images, "images or folders of images")->required();
+      return std::function<int()>([args] { return detect(*args); });
+    }}};
+
+}  // namespace
+}  // namespace winclip::app

@@ -1,0 +1,86 @@
+#pragma once
+// WinCLIP (zero-shot) and WinCLIP+ (few-shot) anomaly detection for one object class: the whole pipeline
+// after preprocessing — windows, language scores, reference banks, harmonic aggregation, fusion, maps.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "winclip/image.hpp"
+#include "winclip/model.hpp"
+#include "winclip/preprocess.hpp"
+#include "winclip/prompts.hpp"
+#include "winclip/reference_bank.hpp"
+#include "winclip/scoring.hpp"
+#include "winclip/tensor.hpp"
+
+namespace winclip {
+
+struct DetectorOptions {
+  std::string class_name = "object";
+  bool raw_class_name = false;  // keep `metal_nut` as is (anomalib parity) instead of "metal nut"
+  TemplateSet templates = TemplateSet::Paper;
+  std::vector<int> scales = {2, 3};
+  double temperature = kDefaultTemperature;
+  ResizeMode resize = ResizeMode::Squash;
+  int batch_size = 2;                      // images per forward pass
+  std::filesystem::path prototype_cache;  // directory; empty disables the cache
+};
+
+struct Detection {
+  double score = 0;  // image-level anomaly score
+  Tensor map;        // [S, S] at the model input size, bilinear from patch_map
+  Tensor patch_map;  // [g, g]
+  // The parts, for inspection and parity checks.
+  double zero_shot_score = 0;                // a0: the full image against the prototypes
+  Tensor zero_shot_map;                      // [g, g] harmonic fusion of a0 and the scale maps
+  std::vector<Tensor> zero_shot_scale_maps;  // per scale [g, g]
+  Tensor few_shot_map;                       // [g, g]; empty without references
+  Tensor few_shot_patch_map;
+  std::vector<Tensor> few_shot_scale_maps;
+};
+
+class Detector {
+ public:
+  // Prototypes come from the cache, or from the text tower (then cached).
+  Detector(std::shared_ptr<const ClipModel> model, DetectorOptions options);
+  // Prototypes given (e.g. from a bank file): the text tower is never needed.
+  Detector(std::shared_ptr<const ClipModel> model, DetectorOptions options, Tensor prototypes);
+
+  // WinCLIP+: features of k normal images. Images of any size; they are preprocessed like test images.
+  void add_references(const std::vector<Image>& images);
+  void add_references(const Tensor& preprocessed);  // [k, 3, S, S]
+  void set_references(ReferenceBank bank);          // refuses a bank of other scales or dimensions
+  const ReferenceBank& references() const { return bank_; }
+  int shots() const { return bank_.shots; }
+
+  Detection score(const Image& image) const;
+  std::vector<Detection> score(const std::vector<Image>& images) const;
+  std::vector<Detection> score(const Tensor& preprocessed) const;  // [N, 3, S, S]
+
+  Tensor preprocess(const Image& image) const;  // [1, 3, S, S]
+  const Tensor& prototypes() const { return prototypes_; }
+  const DetectorOptions& options() const { return options_; }
+  const ClipModel& model() const { return *model_; }
+  std::string object_name() const;  // the class name as it enters the prompts
+
+  BankFile bank_file() const;  // prototypes + banks + provenance, ready for save_bank_file
+
+ private:
+  VisionRequest window_request() const;
+  void rebuild_association_banks();
+
+  std::shared_ptr<const ClipModel> model_;
+  DetectorOptions options_;
+  Tensor prototypes_;
+  std::vector<std::vector<std::vector<int>>> windows_;  // per scale: patch indices of each window
+  ReferenceBank bank_;
+  std::unique_ptr<AssociationBank> patch_bank_;
+  std::vector<AssociationBank> window_banks_;
+};
+
+// Detector from a bank file: checks that the file was built with this model and these scales.
+Detector detector_from_bank(std::shared_ptr<const ClipModel> model, const std::filesystem::path& bank_path,
+                            DetectorOptions options);
+
+}  // namespace winclip

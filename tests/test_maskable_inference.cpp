@@ -1,0 +1,106 @@
+// WinCLIP's maskable inference: running a token subset as its own short sequence must equal running the
+// full sequence with an attention mask that hides every other token. The masked run here is an independent
+// plain-loop transformer built from the reference kernels.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "clip/vision_tower.hpp"
+#include "compute/attention.hpp"
+#include "compute/layer_norm.hpp"
+#include "compute/linear.hpp"
+#include "test_support.hpp"
+#include "winclip/checkpoint.hpp"
+#include "winclip/model.hpp"
+
+using namespace winclip;
+using namespace winclip::compute;
+
+namespace {
+
+// Projected class-token output of the full sequence `x` [tokens, W] where only `visible` keys are attended.
+std::vector<float> masked_reference(const WeightFile& wf, const ModelConfig& cfg, std::vector<float> x,
+                                    const std::vector<bool>& visible) {
+  const int64_t w = cfg.vision.width, m = cfg.vision.mlp_width(), rows = static_cast<int64_t>(visible.size());
+  auto ln = [&](const std::string& name, const float* in, int64_t n, float* out) {
+    auto g = wf.load_f32(name + ".weight", {w});
+    auto b = wf.load_f32(name + ".bias", {w});
+    layer_norm_reference(in, n, w, g.data(), b.data(), out);
+  };
+  auto linear = [&](const std::string& name, const float* in, int64_t k, int64_t n, float* out, Epilogue e) {
+    auto weight = wf.load_f32(name + ".weight", {n, k});
+    auto bias = wf.load_f32(name + ".bias", {n});
+    linear_reference(in, rows, k, n, weight.data(), WeightLayout::OutIn, bias.data(), out, e);
+  };
+  std::unique_ptr<bool[]> mask(new bool[visible.size()]);
+  for (size_t i = 0; i < visible.size(); ++i) mask[i] = visible[i];
+  std::vector<float> h(x.size()), qkv(x.size() * 3), att(x.size()), hidden(static_cast<size_t>(rows * m));
+  ln("visual.ln_pre", x.data(), rows, x.data());
+  for (int i = 0; i < cfg.vision.layers; ++i) {
+    const std::string p = "visual.transformer.resblocks." + std::to_string(i) + ".";
+    ln(p + "ln_1", x.data(), rows, h.data());
+    auto wqkv = wf.load_f32(p + "attn.in_proj_weight", {3 * w, w});
+    auto bqkv = wf.load_f32(p + "attn.in_proj_bias", {3 * w});
+    linear_reference(h.data(), rows, w, 3 * w, wqkv.data(), WeightLayout::OutIn, bqkv.data(), qkv.data(), Epilogue::None);
+    multi_head_attention_reference(qkv.data(), rows, w, cfg.vision.heads(), false, mask.get(), att.data());
+    linear(p + "attn.out_proj", att.data(), w, w, x.data(), Epilogue::AddToDst);
+    ln(p + "ln_2", x.data(), rows, h.data());
+    linear(p + "mlp.c_fc", h.data(), w, m, hidden.data(), Epilogue::Gelu);
+    linear(p + "mlp.c_proj", hidden.data(), m, w, x.data(), Epilogue::AddToDst);
+  }
+  std::vector<float> cls(static_cast<size_t>(w)), out(static_cast<size_t>(cfg.embed_dim));
+  ln("visual.ln_post", x.data(), 1, cls.data());
+  auto proj = wf.load_f32("visual.proj", {w, cfg.embed_dim});
+  linear_reference(cls.data(), 1, w, cfg.embed_dim, proj.data(), WeightLayout::InOut, nullptr, out.data(), Epilogue::None);
+  return out;
+}
+
+}  // namespace
+
+TEST(MaskableInference, TokenSubsetEqualsMaskedFullSequence) {
+  const auto model = ClipModel::load(test::model_dir());
+  const auto wf = WeightFile::open(test::model_dir() / "open_clip_model.safetensors");
+  const ModelConfig& cfg = model->config();
+  clip::VisionTower tower(wf, cfg, MatmulPrecision::FP32);
+
+  std::mt19937 rng(11);
+  std::normal_distribution<float> dist(0.f, 1.f);
+  Tensor image({1, 3, 240, 240});
+  for (auto& v : image.data) v = dist(rng);
+  const Tensor embedded = tower.embed(image);
+
+  // A 2×2 window, a 3×3 window at the border, an irregular subset, and the class token alone.
+  const std::vector<std::vector<int>> subsets = {
+      {0, 1 + 0, 1 + 1, 1 + 15, 1 + 16},
+      {0, 1 + 12 * 15 + 12, 1 + 12 * 15 + 13, 1 + 12 * 15 + 14, 1 + 13 * 15 + 12, 1 + 13 * 15 + 13,
+       1 + 13 * 15 + 14, 1 + 14 * 15 + 12, 1 + 14 * 15 + 13, 1 + 14 * 15 + 14},
+      {0, 7, 100, 224},
+      {0},
+  };
+  VisionRequest request;
+  request.full_image = false;
+  request.token_subsets = subsets;
+  const VisionResult result = model->encode_images(image, request);
+  ASSERT_EQ(result.subset_embeddings.shape, (Shape{1, 4, cfg.embed_dim}));
+  for (size_t s = 0; s < subsets.size(); ++s) {
+    std::vector<bool> visible(226, false);
+    for (int t : subsets[s]) visible[static_cast<size_t>(t)] = true;
+    auto expected = masked_reference(wf, cfg, embedded.data, visible);
+    EXPECT_LE(test::max_abs_diff(expected.data(), result.subset_embeddings.ptr() + s * cfg.embed_dim, expected.size()),
+              1e-5)
+        << "subset " << s;
+  }
+}
+
+TEST(MaskableInference, FullImageIsTheUnmaskedSequence) {
+  const auto model = ClipModel::load(test::model_dir());
+  const auto wf = WeightFile::open(test::model_dir() / "open_clip_model.safetensors");
+  clip::VisionTower tower(wf, model->config(), MatmulPrecision::FP32);
+  Tensor image({1, 3, 240, 240});
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> dist(-2.f, 2.f);
+  for (auto& v : image.data) v = dist(rng);
+  auto expected = masked_reference(wf, model->config(), tower.embed(image).data, std::vector<bool>(226, true));
+  auto result = model->encode_images(image);
+  EXPECT_LE(test::max_abs_diff(expected.data(), result.image_embeddings.ptr(), expected.size()), 1e-5);
+}
