@@ -22,7 +22,7 @@ struct DetectArgs {
   DetectorArgs detector;
   std::vector<std::string> refs;
   std::string bank;
-  std::optional<float> threshold;
+  std::optional<double> threshold;
   std::string out;
   std::vector<std::string> images;
 };
@@ -37,10 +37,25 @@ Detector make_detector(const DetectArgs& args, std::shared_ptr<const ClipModel> 
   return detector;
 }
 
+// Folders are walked; anything else is kept as given, so that a missing or unreadable file is reported in
+// results.json beside the others' results instead of stopping the run.
+std::vector<std::filesystem::path> inputs(const std::vector<std::string>& args) {
+  std::vector<std::filesystem::path> paths;
+  for (const auto& arg : args) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(arg, ec)) {
+      for (auto& p : collect_images({arg})) paths.push_back(std::move(p));
+    } else {
+      paths.emplace_back(arg);
+    }
+  }
+  return paths;
+}
+
 int detect(const DetectArgs& args) {
   if (args.bank.empty() && args.detector.class_name.empty())
     throw Error("--class is required (or a --bank that names its class)");
-  const auto images = collect_images(args.images);
+  const auto images = inputs(args.images);
   if (images.empty()) throw Error("no images to score: give image files or folders that hold images");
   auto model = args.model.load();
   Detector detector = make_detector(args, model);
@@ -51,26 +66,26 @@ int detect(const DetectArgs& args) {
   }
 
   DetectionWriter writer(args.out, detector.options().resize, args.threshold);
-  nlohmann::json results = {{"model", model->config().name},
+  nlohmann::ordered_json results = {{"model", model->config().name},
                             {"model_path", model->weights_path().string()},
                             {"class", detector.options().class_name},
                             {"object_name", detector.object_name()},
                             {"shots", detector.shots()},
                             {"templates", template_set_name(detector.options().templates)},
                             {"precision", precision_name(model->precision())},
-                            {"threshold", args.threshold ? nlohmann::json(*args.threshold) : nlohmann::json()},
-                            {"images", nlohmann::json::array()}};
+                            {"threshold", args.threshold ? nlohmann::ordered_json(*args.threshold) : nlohmann::ordered_json()},
+                            {"images", nlohmann::ordered_json::array()}};
   int failures = 0;
   std::unique_ptr<ProgressBar> progress;
   if (images.size() > 1) progress = std::make_unique<ProgressBar>("detect", images.size());
   for (const auto& path : images) {
-    nlohmann::json entry = {{"path", path.string()}};
+    nlohmann::ordered_json entry = {{"path", path.string()}};
     try {
       const Image image = decode_image(path);
       const Detection d = detector.score(image);
       const DetectionFiles files = writer.write(path, image, d);
       entry["score"] = d.score;
-      entry["anomalous"] = args.threshold ? nlohmann::json(d.score > *args.threshold) : nlohmann::json();
+      entry["anomalous"] = args.threshold ? nlohmann::ordered_json(d.score > *args.threshold) : nlohmann::ordered_json();
       entry["map"] = std::filesystem::relative(files.map, args.out).string();
       entry["overlay"] = std::filesystem::relative(files.overlay, args.out).string();
       if (!files.mask.empty()) entry["mask"] = std::filesystem::relative(files.mask, args.out).string();

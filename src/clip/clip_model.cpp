@@ -1,8 +1,5 @@
-#include <fstream>
 #include <mutex>
 #include <set>
-
-#include <nlohmann/json.hpp>
 
 #include "clip/text_tower.hpp"
 #include "clip/vision_tower.hpp"
@@ -41,22 +38,6 @@ namespace {
 
 // Checkpoint extras open_clip's loader tolerates: non-persistent buffers and OpenAI JIT metadata.
 const std::set<std::string> kIgnoredKeys = {"attn_mask", "input_resolution", "context_length", "vocab_size"};
-
-ModelConfig config_from_arch(const std::string& arch) {
-  if (fs::path(arch).extension() == ".json") {
-    std::ifstream in(arch);
-    if (!in) throw Error(arch, "cannot open model config");
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(arch, std::string("invalid JSON: ") + e.what());
-    }
-    if (j.contains("model_cfg")) return read_open_clip_config(arch);
-    return parse_model_cfg(j, fs::path(arch).stem().string(), arch);
-  }
-  return builtin_config(arch);
-}
 
 // Every tensor the architecture needs is present with its shape, and nothing unexpected is there: a
 // checkpoint of another architecture is refused here rather than producing wrong numbers.
@@ -103,7 +84,7 @@ std::unique_ptr<ClipModel> ClipModel::load(const fs::path& path, const ModelOpti
   if (fs::is_directory(path, ec)) {
     const fs::path config_path = path / "open_clip_config.json";
     if (fs::exists(config_path)) impl->config = read_open_clip_config(config_path);
-    else if (!options.arch.empty()) impl->config = config_from_arch(options.arch);
+    else if (!options.arch.empty()) impl->config = model_config_for(options.arch);
     else throw Error(path.string(), "model directory has no open_clip_config.json (or name the architecture with --arch)");
     for (const char* name : {"open_clip_model.safetensors", "open_clip_pytorch_model.bin"})
       if (fs::exists(path / name)) {
@@ -115,7 +96,7 @@ std::unique_ptr<ClipModel> ClipModel::load(const fs::path& path, const ModelOpti
   } else if (fs::exists(path, ec)) {
     if (options.arch.empty())
       throw Error(path.string(), "a bare weights file needs its architecture: pass --arch NAME (e.g. ViT-B-16-plus-240)");
-    impl->config = config_from_arch(options.arch);
+    impl->config = model_config_for(options.arch);
     impl->weights_path = path;
   } else {
     throw Error(path.string(), "no such model file or directory");
