@@ -1,0 +1,266 @@
+// Image decoding (channel layouts, bit depths, bad files) and image discovery on disk.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "test_support.hpp"
+#include "winclip/error.hpp"
+#include "winclip/image.hpp"
+
+using namespace winclip;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A minimal PNG writer (one stored, uncompressed deflate block), so that every test image is spelled out
+// next to the pixels it must decode to.
+std::string be32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+uint32_t crc32(const std::string& bytes) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (unsigned char b : bytes) {
+    c ^= b;
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  return ~c;
+}
+
+std::string chunk(const std::string& type, const std::string& data) {
+  return be32(static_cast<uint32_t>(data.size())) + type + data + be32(crc32(type + data));
+}
+
+std::string zlib_stored(const std::string& raw) {
+  uint32_t a = 1, b = 0;
+  for (unsigned char c : raw) {
+    a = (a + c) % 65521;
+    b = (b + a) % 65521;
+  }
+  const auto len = static_cast<uint16_t>(raw.size());
+  const auto nlen = static_cast<uint16_t>(~len);
+  std::string out = "\x78\x01\x01";  // zlib header; final block, stored
+  out += {static_cast<char>(len & 0xFF), static_cast<char>(len >> 8), static_cast<char>(nlen & 0xFF),
+          static_cast<char>(nlen >> 8)};
+  return out + raw + be32((b << 16) | a);
+}
+
+// `samples` holds the rows' bytes (big-endian for 16-bit); each row gets filter type 0 (none).
+std::string png(int width, int height, int bit_depth, int color_type, const std::vector<uint8_t>& samples,
+                const std::string& extra_chunks = "") {
+  const size_t row_len = samples.size() / height;
+  std::string raw;
+  for (int y = 0; y < height; ++y) {
+    raw += '\0';
+    raw.append(reinterpret_cast<const char*>(samples.data()) + y * row_len, row_len);
+  }
+  const std::string header = be32(width) + be32(height) +
+                             std::string{static_cast<char>(bit_depth), static_cast<char>(color_type), 0, 0, 0};
+  return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", header) + extra_chunks + chunk("IDAT", zlib_stored(raw)) +
+         chunk("IEND", "");
+}
+
+Image decode(const std::string& bytes) {
+  return decode_image_bytes({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, "test.png");
+}
+
+// The message of the Error `decode_image(path)` throws; fails the test if it does not throw.
+std::string decode_error(const fs::path& path) {
+  try {
+    decode_image(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no error for " << path;
+  return "";
+}
+
+void expect_mentions(const std::string& message, const std::string& part) {
+  EXPECT_NE(message.find(part), std::string::npos) << "'" << message << "' lacks '" << part << "'";
+}
+
+}  // namespace
+
+TEST(DecodeImage, RgbPngKeepsChannelOrder) {
+  const Image img = decode(png(2, 1, 8, 2, {10, 20, 30, 40, 50, 60}));
+  EXPECT_EQ(img.width, 2);
+  EXPECT_EQ(img.height, 1);
+  EXPECT_EQ(img.rgb, (std::vector<uint8_t>{10, 20, 30, 40, 50, 60}));
+}
+
+TEST(DecodeImage, GrayscaleIsReplicated) {
+  const Image img = decode(png(2, 2, 8, 0, {0, 7, 128, 255}));
+  EXPECT_EQ(img.rgb, (std::vector<uint8_t>{0, 0, 0, 7, 7, 7, 128, 128, 128, 255, 255, 255}));
+}
+
+TEST(DecodeImage, GrayAlphaDropsAlpha) {
+  const Image img = decode(png(2, 1, 8, 4, {90, 0, 200, 255}));
+  EXPECT_EQ(img.rgb, (std::vector<uint8_t>{90, 90, 90, 200, 200, 200}));
+}
+
+TEST(DecodeImage, RgbaDropsAlphaWithoutCompositing) {
+  // A fully transparent pixel keeps its colour, as PIL's convert("RGB") does.
+  const Image img = decode(png(2, 1, 8, 6, {1, 2, 3, 0, 250, 251, 252, 128}));
+  EXPECT_EQ(img.rgb, (std::vector<uint8_t>{1, 2, 3, 250, 251, 252}));
+}
+
+TEST(DecodeImage, SixteenBitKeepsTheHighByte) {
+  // Pillow's "RGB;16B" unpacking: 0x12FF -> 0x12, 0xFFFF -> 0xFF, 0x00FF -> 0x00, 0x8000 -> 0x80.
+  const Image rgb = decode(png(1, 1, 16, 2, {0x12, 0xFF, 0xFF, 0xFF, 0x00, 0xFF}));
+  EXPECT_EQ(rgb.rgb, (std::vector<uint8_t>{0x12, 0xFF, 0x00}));
+  const Image rgba = decode(png(1, 1, 16, 6, {0x80, 0x00, 0x01, 0x00, 0x00, 0x00, 0x12, 0x34}));
+  EXPECT_EQ(rgba.rgb, (std::vector<uint8_t>{0x80, 0x01, 0x00}));
+  const Image gray = decode(png(2, 1, 16, 0, {0xAB, 0xCD, 0x01, 0x02}));
+  EXPECT_EQ(gray.rgb, (std::vector<uint8_t>{0xAB, 0xAB, 0xAB, 0x01, 0x01, 0x01}));
+}
+
+TEST(DecodeImage, PaletteIsExpandedEvenWithTransparency) {
+  const std::string palette = chunk("PLTE", std::string{10, 20, 30, 40, 50, 60});
+  const std::string transparency = chunk("tRNS", std::string{0, static_cast<char>(255)});
+  const std::vector<uint8_t> indices{1, 0, 1};
+  EXPECT_EQ(decode(png(3, 1, 8, 3, indices, palette)).rgb, (std::vector<uint8_t>{40, 50, 60, 10, 20, 30, 40, 50, 60}));
+  EXPECT_EQ(decode(png(3, 1, 8, 3, indices, palette + transparency)).rgb,
+            (std::vector<uint8_t>{40, 50, 60, 10, 20, 30, 40, 50, 60}));
+}
+
+TEST(DecodeImage, JpegIsRgbAndIgnoresExifOrientation) {
+  // 16×8, left half red, right half blue, EXIF Orientation = 6 (see tests/data/images/README.md).
+  const Image img = decode_image(test::data_path("images/exif_orientation6.jpg"));
+  ASSERT_EQ(img.width, 16);
+  ASSERT_EQ(img.height, 8);
+  const uint8_t* left = img.pixel(2, 4);
+  const uint8_t* right = img.pixel(13, 4);
+  EXPECT_GT(left[0], 200);
+  EXPECT_LT(left[2], 60);
+  EXPECT_LT(right[0], 60);
+  EXPECT_GT(right[2], 200);
+}
+
+TEST(DecodeImage, FileAndBytesAgreeOnAFixture) {
+  const fs::path path = test::data_path("openclip/images/img_402x300.png");
+  const Image from_file = decode_image(path);
+  const std::string bytes = test::read_bytes(path);
+  const Image from_bytes = decode(bytes);
+  EXPECT_EQ(from_file.width, 402);
+  EXPECT_EQ(from_file.height, 300);
+  EXPECT_EQ(from_file.rgb, from_bytes.rgb);
+}
+
+TEST(DecodeImageErrors, MissingFileAndDirectory) {
+  test::TempDir tmp;
+  const std::string missing = decode_error(tmp / "nope.png");
+  expect_mentions(missing, "nope.png");
+  expect_mentions(missing, "no such file");
+  const std::string dir = decode_error(tmp.path());
+  expect_mentions(dir, tmp.path().string());
+  expect_mentions(dir, "directory");
+}
+
+TEST(DecodeImageErrors, EmptyFile) {
+  test::TempDir tmp;
+  test::write_bytes(tmp / "empty.png", "");
+  const std::string message = decode_error(tmp / "empty.png");
+  expect_mentions(message, "empty.png");
+  expect_mentions(message, "empty file");
+}
+
+TEST(DecodeImageErrors, TruncatedAndCorruptPng) {
+  test::TempDir tmp;
+  const std::string good = test::read_bytes(test::data_path("openclip/images/img_150x191.png"));
+  test::write_bytes(tmp / "truncated.png", good.substr(0, good.size() / 2));
+  std::string corrupt = good;
+  corrupt[good.size() / 2] = static_cast<char>(corrupt[good.size() / 2] ^ 0x5A);  // inside the IDAT chunk
+  test::write_bytes(tmp / "corrupt.png", corrupt);
+  // Chunks intact, but the compressed pixel data is garbage: only the decoder can tell.
+  test::write_bytes(tmp / "garbage.png", std::string("\x89PNG\r\n\x1a\n", 8) +
+                                             chunk("IHDR", be32(1) + be32(1) + std::string{8, 2, 0, 0, 0}) +
+                                             chunk("IDAT", "not deflate data") + chunk("IEND", ""));
+  const std::pair<const char*, const char*> cases[] = {
+      {"truncated.png", "truncated PNG data"},
+      {"corrupt.png", "CRC mismatch in chunk IDAT"},
+      {"garbage.png", "corrupt or truncated PNG data"},
+  };
+  for (const auto& [name, problem] : cases) {
+    const std::string message = decode_error(tmp / name);
+    expect_mentions(message, name);
+    expect_mentions(message, problem);
+  }
+}
+
+TEST(DecodeImageErrors, TruncatedJpeg) {
+  // OpenCV alone would return the truncated JPEG with its missing part filled gray.
+  test::TempDir tmp;
+  const std::string good = test::read_bytes(test::data_path("images/exif_orientation6.jpg"));
+  test::write_bytes(tmp / "cut.jpg", good.substr(0, good.size() - 40));
+  const std::string message = decode_error(tmp / "cut.jpg");
+  expect_mentions(message, "cut.jpg");
+  expect_mentions(message, "truncated JPEG data");
+}
+
+TEST(DecodeImageErrors, TextFileNamedPng) {
+  test::TempDir tmp;
+  test::write_bytes(tmp / "notes.png", "these are notes, not pixels\n");
+  const std::string message = decode_error(tmp / "notes.png");
+  expect_mentions(message, "notes.png");
+  expect_mentions(message, "not an image");
+}
+
+TEST(DecodeImageErrors, FloatImagesAreRefused) {
+  // A 1×1 little-endian PFM (32-bit float RGB), which OpenCV decodes to CV_32FC3.
+  test::TempDir tmp;
+  std::string pfm = "PF\n1 1\n-1.0\n";
+  const float rgb[3] = {0.25f, 0.5f, 1.0f};
+  pfm.append(reinterpret_cast<const char*>(rgb), sizeof rgb);
+  test::write_bytes(tmp / "float.pfm", pfm);
+  const std::string message = decode_error(tmp / "float.pfm");
+  expect_mentions(message, "float.pfm");
+  expect_mentions(message, "unsupported sample type");
+}
+
+TEST(ImageExtension, KnownExtensionsAnyCase) {
+  for (const char* name : {"a.png", "b.PNG", "c.JpG", "d.jpeg", "e.bmp", "f.tif", "g.tiff", "h.webp", "x.tar.png"})
+    EXPECT_TRUE(has_image_extension(name)) << name;
+  for (const char* name : {"a.txt", "b.npy", "png", ".png", "c.png.bak", "d"})
+    EXPECT_FALSE(has_image_extension(name)) << name;
+}
+
+TEST(CollectImages, FilesInOrderThenSortedDirectoryWalk) {
+  test::TempDir tmp;
+  const fs::path root = tmp / "root";
+  for (const char* dir : {"b", "a/sub", ".hidden"}) fs::create_directories(root / dir);
+  for (const char* file : {"b/2.png", "a/sub/0.PNG", "a/1.jpg", "c.png", "notes.txt", ".hidden/x.png", "._y.png",
+                           "a-b.png"})
+    test::write_bytes(root / file, "x");
+  test::write_bytes(tmp / "z.png", "x");
+  test::write_bytes(tmp / "explicit.txt", "x");
+
+  const std::vector<fs::path> got =
+      collect_images({(tmp / "z.png").string(), root.string(), (tmp / "explicit.txt").string()});
+  // Component-wise path order: "a" < "a-b.png" < "b" < "c.png"; hidden entries and non-images skipped;
+  // explicitly named files kept whatever their extension.
+  const std::vector<fs::path> expected = {tmp / "z.png",     root / "a/1.jpg", root / "a/sub/0.PNG", root / "a-b.png",
+                                          root / "b/2.png",  root / "c.png",   tmp / "explicit.txt"};
+  EXPECT_EQ(got, expected);
+}
+
+TEST(CollectImages, MissingPathAndImagelessDirectoryAreErrors) {
+  test::TempDir tmp;
+  fs::create_directories(tmp / "empty");
+  test::write_bytes(tmp / "empty/readme.txt", "x");
+  try {
+    collect_images({(tmp / "missing").string()});
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    expect_mentions(e.what(), "missing");
+    expect_mentions(e.what(), "no such file");
+  }
+  try {
+    collect_images({(tmp / "empty").string()});
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    expect_mentions(e.what(), "empty");
+    expect_mentions(e.what(), "no image files");
+  }
+}
