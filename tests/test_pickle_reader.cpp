@@ -1,0 +1,181 @@
+// The restricted unpickler on hand-written opcode strings (opcode meanings from CPython's pickletools).
+#include <gtest/gtest.h>
+
+#include "clip/pickle_reader.hpp"
+#include "torch_file_builder.hpp"
+#include "winclip/error.hpp"
+
+using namespace winclip;
+using namespace winclip::detail::pickle;
+using namespace winclip::test::pickle_op;
+using namespace std::string_literals;
+
+namespace {
+
+// `bytes` must outlive the result: strings point into it.
+Unpickled load(const std::string& bytes) {
+  return unpickle(std::as_bytes(std::span(bytes.data(), bytes.size())), "test.pkl");
+}
+
+std::string error_of(const std::string& bytes) {
+  try {
+    load(bytes);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string short_str(std::string_view text) {  // SHORT_BINUNICODE
+  return "\x8c"s + static_cast<char>(text.size()) + std::string(text);
+}
+
+const Object& object(const Unpickled& u, const Value& value) { return u.objects.at(std::get<ObjectRef>(value).index); }
+
+}  // namespace
+
+TEST(PickleReader, ReadsDictsListsAndScalars) {
+  // {'a': 1, 'b': [2, -1, True, None, False], 'c': 1.5}
+  std::string bytes = kProto2 + "}q\x00("s + str("a") + "K\x01"s + str("b") + "](K\x02"s + integer(-1) + "\x88N\x89"
+                      "e" + str("c") + "G\x3f\xf8\x00\x00\x00\x00\x00\x00"s + "u.";
+  Unpickled u = load(bytes);
+  const Object* dict = u.dict(u.root);
+  ASSERT_NE(dict, nullptr);
+  ASSERT_EQ(dict->entries.size(), 3u);
+  EXPECT_EQ(std::get<std::string_view>(dict->entries[0].first), "a");
+  EXPECT_EQ(std::get<int64_t>(dict->entries[0].second), 1);
+  const Object& list = object(u, dict->entries[1].second);
+  ASSERT_EQ(list.kind, Object::Kind::List);
+  ASSERT_EQ(list.items.size(), 5u);
+  EXPECT_EQ(std::get<int64_t>(list.items[0]), 2);
+  EXPECT_EQ(std::get<int64_t>(list.items[1]), -1);
+  EXPECT_EQ(std::get<bool>(list.items[2]), true);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(list.items[3]));
+  EXPECT_EQ(std::get<bool>(list.items[4]), false);
+  EXPECT_EQ(std::get<double>(dict->entries[2].second), 1.5);
+}
+
+TEST(PickleReader, MemoSharesOneContainer) {
+  // l = []; (l, l) with 5 appended through the second reference.
+  std::string bytes = kProto2 + "(]q\x00h\x00K\x05"s + "at.";
+  Unpickled u = load(bytes);
+  const Object& pair = object(u, u.root);
+  ASSERT_EQ(pair.items.size(), 2u);
+  EXPECT_EQ(std::get<ObjectRef>(pair.items[0]).index, std::get<ObjectRef>(pair.items[1]).index);
+  ASSERT_EQ(object(u, pair.items[0]).items.size(), 1u);
+  EXPECT_EQ(std::get<int64_t>(object(u, pair.items[0]).items[0]), 5);
+}
+
+TEST(PickleReader, Long1IsSignedLittleEndian) {
+  std::string bytes = kProto2 + "(\x8a\x00\x8a\x02\x00\x80\x8a\x05\x00\x00\x00\x00\x01\x8a\x01\xff"s + "t.";
+  Unpickled u = load(bytes);
+  const Object& values = object(u, u.root);
+  ASSERT_EQ(values.items.size(), 4u);
+  EXPECT_EQ(std::get<int64_t>(values.items[0]), 0);
+  EXPECT_EQ(std::get<int64_t>(values.items[1]), -32768);
+  EXPECT_EQ(std::get<int64_t>(values.items[2]), int64_t{1} << 32);
+  EXPECT_EQ(std::get<int64_t>(values.items[3]), -1);
+}
+
+TEST(PickleReader, Protocol4FramesMemoizeAndStackGlobal) {
+  std::string body = short_str("collections") + "\x94" + short_str("OrderedDict") + "\x94\x93)R\x94" + short_str("k") +
+                     short_str("v") + "s.";
+  std::string bytes = "\x80\x04\x95"s;
+  test::append_le(bytes, body.size(), 8);
+  bytes += body;
+  Unpickled u = load(bytes);
+  const Object* dict = u.dict(u.root);
+  ASSERT_NE(dict, nullptr);
+  ASSERT_EQ(dict->entries.size(), 1u);
+  EXPECT_EQ(std::get<std::string_view>(dict->entries[0].second), "v");
+}
+
+TEST(PickleReader, RebuildsTensorViewsFromPersistentStorages) {
+  std::string bytes = test::state_dict_pickle(
+      {{"w", test::tensor_pickle({"HalfStorage", "7", 24, 4, {2, 3}, {3, 1}})},
+       {"p", global("torch._utils", "_rebuild_parameter") + "(" +
+                 test::tensor_pickle({"BFloat16Storage", "8", 2, 0, {2}, {1}}) + "\x88" + kEmptyOrderedDict + "tR"}});
+  Unpickled u = load(bytes);
+  const Object* dict = u.dict(u.root);
+  ASSERT_NE(dict, nullptr);
+  ASSERT_EQ(dict->entries.size(), 2u);
+  const TensorView* w = u.tensor(dict->entries[0].second);
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->storage.type->name, "HalfStorage");
+  EXPECT_EQ(w->storage.type->dtype, DType::F16);
+  EXPECT_EQ(w->storage.key, "7");
+  EXPECT_EQ(w->storage.numel, 24);
+  EXPECT_EQ(w->offset, 4);
+  EXPECT_EQ(w->shape, (Shape{2, 3}));
+  EXPECT_EQ(w->stride, (Shape{3, 1}));
+  const TensorView* p = u.tensor(dict->entries[1].second);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->storage.type->dtype, DType::BF16);
+  EXPECT_EQ(p->shape, (Shape{2}));
+}
+
+TEST(PickleReader, StringsMustBeUtf8) {
+  std::string accented = kProto2 + str("caf\xc3\xa9") + ".";
+  EXPECT_EQ(std::get<std::string_view>(load(accented).root), "caf\xc3\xa9");
+  EXPECT_NE(error_of(kProto2 + str("caf\xe9") + ".").find("not valid UTF-8"), std::string::npos);
+}
+
+TEST(PickleReader, RefusedGlobalIsNamedWithItsOffset) {
+  std::string message = error_of(kProto2 + global("os", "system") + str("touch x") + "\x85R.");
+  EXPECT_NE(message.find("test.pkl: pickle offset 2: refusing global 'os.system'"), std::string::npos) << message;
+}
+
+struct Refusal {
+  std::string bytes;
+  std::string expected;  // in the Error message
+};
+
+class PickleRefusal : public testing::TestWithParam<Refusal> {};
+
+TEST_P(PickleRefusal, IsAnErrorNamingTheProblem) {
+  std::string message = error_of(GetParam().bytes);
+  EXPECT_NE(message.find(GetParam().expected), std::string::npos) << "message: " << message;
+}
+
+const std::string kCall = str("touch x") + "\x85R.";
+
+INSTANTIATE_TEST_SUITE_P(
+    Globals, PickleRefusal,
+    testing::Values(Refusal{kProto2 + global("posix", "system") + kCall, "refusing global 'posix.system'"},
+                    Refusal{kProto2 + global("nt", "system") + kCall, "refusing global 'nt.system'"},
+                    Refusal{kProto2 + global("builtins", "eval") + kCall, "refusing global 'builtins.eval'"},
+                    Refusal{kProto2 + global("builtins", "exec") + kCall, "refusing global 'builtins.exec'"},
+                    Refusal{kProto2 + global("__builtin__", "getattr") + kCall,
+                            "refusing global '__builtin__.getattr'"},
+                    Refusal{kProto2 + global("subprocess", "Popen") + kCall, "refusing global 'subprocess.Popen'"},
+                    Refusal{kProto2 + global("torch", "load") + kCall, "refusing global 'torch.load'"},
+                    Refusal{kProto2 + global("torch._utils", "_rebuild_tensor") + kCall,
+                            "refusing global 'torch._utils._rebuild_tensor'"},
+                    Refusal{"\x80\x04"s + short_str("os") + short_str("system") + "\x93" + kCall,
+                            "refusing global 'os.system'"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    Opcodes, PickleRefusal,
+    testing::Values(Refusal{kProto2 + "(ios\nsystem\n" + str("touch x") + ".", "refusing pickle opcode 0x69 ('i')"},
+                    Refusal{kProto2 + "))\x81.", "refusing pickle opcode 0x81"},
+                    Refusal{kProto2 + "(o.", "refusing pickle opcode 0x6f ('o')"},
+                    Refusal{kProto2 + "\x82\x01.", "refusing pickle opcode 0x82"},
+                    Refusal{kProto2 + "Pstorage\n.", "refusing pickle opcode 0x50 ('P')"},
+                    Refusal{kProto2 + "I1\n.", "refusing pickle opcode 0x49 ('I')"},
+                    Refusal{"\x80\x06K\x01.", "unsupported pickle protocol"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    Malformed, PickleRefusal,
+    testing::Values(Refusal{kProto2 + global("torch", "FloatStorage") + ")R.", "not an allow-listed callable"},
+                    Refusal{kProto2 + global("collections", "OrderedDict") + "(]tR.", "OrderedDict() with arguments"},
+                    Refusal{kProto2 + global("torch._utils", "_rebuild_tensor_v2") + ")R.", "6 or 7 arguments"},
+                    Refusal{kProto2 + "(" + str("storage") + "tQ.", "persistent id is not"},
+                    Refusal{kProto2 + "]}b.", "BUILD needs a dict"},
+                    Refusal{kProto2 + "}K\x01" + "a.", "APPEND needs a list"},
+                    Refusal{kProto2 + "h\x05.", "memo key 5 was never stored"},
+                    Refusal{kProto2 + "K\x01", "no STOP"},
+                    Refusal{kProto2 + "X\xff\x00\x00\x00" + "ab.", "truncated"},
+                    Refusal{kProto2 + "](a.", "stack underflow"},
+                    Refusal{kProto2 + "}(K\x01" + "u.", "odd number"},
+                    Refusal{kProto2 + "\x8a\x09" + std::string(9, '\x01') + ".", "wider than 64 bits"},
+                    Refusal{kProto2 + ".", "STOP with an empty stack"}));
