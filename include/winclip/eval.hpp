@@ -1,0 +1,115 @@
+#pragma once
+// Benchmark evaluation (`winclip eval`): WinCLIP / WinCLIP+ over the test images of each dataset category,
+// the metrics of spec §12 per category and reference draw, the macro average, and the files a run leaves.
+//
+// Protocol. Zero-shot (shots 0) runs once; its results are filed as seed 0 and have no spread. Few-shot
+// runs once per seed with the references of draw_references(seed); a category reports the mean over seeds
+// and the population standard deviation (ddof 0, numpy's np.std) when there are several. The dataset mean is
+// the macro average over categories, taken per seed; its spread is the standard deviation of those per-seed
+// averages (the paper's "mean ± std over five draws"). A metric the data cannot define is empty (null in
+// metrics.json) and averages skip it, with a warning.
+//
+// Resumable. Each image's score and [S, S] map are written to OUT/cache/<run id>/<category>/<seed>/ as soon
+// as they are computed (atomically). The run id hashes everything that changes a result (model weights,
+// precision, templates, class-name mode, scales, resize, temperature, batch size, shots, limit, dataset
+// location), so a rerun with the same arguments reads back what is finished and computes the rest in the
+// same batches, giving identical metrics; other arguments get their own cache.
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "winclip/datasets.hpp"
+#include "winclip/detector.hpp"
+#include "winclip/model.hpp"
+
+namespace winclip {
+
+struct EvalOptions {
+  DatasetSource dataset;
+  std::vector<std::string> categories;        // empty: every category of the dataset
+  int shots = 0;                              // K references per draw; 0 = zero-shot
+  std::vector<uint64_t> seeds = {0, 1, 2, 3, 4};  // one draw each; unused with shots 0
+  int limit = 0;                              // first `limit` test images per defect type; 0 = all
+  bool pixel_metrics = true;                  // off: masks are not needed, pixel metrics are null
+  bool save_maps = false;                     // OUT/maps/<category>/<seed>/<defect>/<stem>.npy
+  bool fresh = false;                         // discard OUT/cache first
+  bool show_progress = true;                  // the progress bar (drawn on a terminal only)
+  DetectorOptions detector;                   // class_name is set to each category's name
+  std::filesystem::path out;
+};
+
+// The six numbers of one evaluation, as fractions in [0, 1].
+struct Metrics {
+  std::optional<double> image_auroc, image_ap, image_f1max;
+  std::optional<double> pixel_auroc, pixel_aupro, pixel_f1max;
+};
+
+// The metrics in report order: their metrics.json name and table heading.
+struct MetricField {
+  const char* name;
+  const char* heading;
+  std::optional<double> Metrics::*value;
+};
+const std::array<MetricField, 6>& metric_fields();
+
+struct ImageScore {
+  std::filesystem::path image;
+  bool anomalous = false;
+  float score = 0;  // the image score the metrics saw
+};
+
+struct SeedResult {
+  uint64_t seed = 0;
+  Metrics metrics;
+  std::vector<ImageScore> scores;  // per test image, in test order
+};
+
+// Mean over seeds (or categories), and the spread when there are several seeds.
+struct MetricSummary {
+  Metrics mean;
+  std::optional<Metrics> std;
+};
+
+struct CategoryResult {
+  std::string name;
+  int n_images = 0;
+  std::vector<SeedResult> seeds;
+  MetricSummary summary;
+};
+
+struct EvalResult {
+  nlohmann::json settings;        // dataset, shots, seeds, model, templates, ...: what the run was
+  std::vector<uint64_t> seeds;    // the seeds run: {0} for zero-shot
+  std::vector<CategoryResult> categories;
+  std::vector<Metrics> mean_per_seed;  // macro average over categories, one per seed
+  MetricSummary mean;
+  std::vector<std::string> warnings;   // undefined metrics, means over fewer categories
+};
+
+// Runs the evaluation, reading finished images from OUT/cache and writing new ones there (and the maps with
+// save_maps). Throws Error for an unknown category, a missing mask (with pixel metrics), too few training
+// images for `shots`, an unreadable image, or bad options.
+EvalResult run_eval(std::shared_ptr<const ClipModel> model, const EvalOptions& options);
+
+// Mean of each metric over `values`, skipping empty ones; then a warning names the skipped `names` (of
+// `what`: "categories", "seeds"). Empty when no value is defined.
+Metrics average_metrics(const std::vector<Metrics>& values, const std::vector<std::string>& names,
+                        const std::string& what, std::vector<std::string>& warnings);
+// Population standard deviation (ddof 0) of each metric over its defined values.
+Metrics metric_spread(const std::vector<Metrics>& values);
+
+// OUT/metrics.json, OUT/table.md, OUT/table.csv, and with `with_scores` OUT/scores.csv (category, seed,
+// image, label, score with %.9g: the float32 score exactly). All written atomically.
+void write_eval_report(const EvalResult& result, const std::filesystem::path& out, bool with_scores);
+
+// The paper-style table: one row per category, then the mean; percent with one decimal, "mean ± std"
+// with several seeds, "–" for an undefined metric. Markdown, padded so it also reads as plain text.
+std::string format_eval_table(const EvalResult& result);
+
+}  // namespace winclip

@@ -1,0 +1,160 @@
+// run_eval: the categories and draws of an evaluation, the resumable cache, progress, and the averages.
+#include <algorithm>
+#include <set>
+
+#include "eval/draw_evaluation.hpp"
+#include "eval/result_cache.hpp"
+#include "winclip/error.hpp"
+#include "winclip/eval.hpp"
+
+namespace winclip {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void validate(const EvalOptions& o) {
+  if (o.out.empty()) throw Error("eval: no output directory given");
+  if (o.shots < 0) throw Error("eval: --shots must be 0 or more");
+  if (o.limit < 0) throw Error("eval: --limit must not be negative");
+  if (o.detector.batch_size < 1) throw Error("eval: --batch-size must be 1 or more");
+  if (o.shots > 0 && o.seeds.empty()) throw Error("eval: few-shot evaluation needs at least one seed");
+  if (std::set<uint64_t>(o.seeds.begin(), o.seeds.end()).size() != o.seeds.size())
+    throw Error("eval: a seed is listed twice");
+  if (std::set<std::string>(o.categories.begin(), o.categories.end()).size() != o.categories.size())
+    throw Error("eval: a category is listed twice");
+}
+
+std::string absolute_path(const fs::path& path) { return fs::absolute(path).lexically_normal().string(); }
+
+// Everything that changes a stored score or map. Masks, categories, seeds and --save-maps do not: they
+// select or use results without changing them. Batch size and limit do, through how images are batched.
+nlohmann::json result_settings(const ClipModel& model, const EvalOptions& o) {
+  const DetectorOptions& d = o.detector;
+  nlohmann::json settings = {{"model_fingerprint", model.fingerprint()},
+                             {"precision", precision_name(model.precision())},
+                             {"templates", template_set_name(d.templates)},
+                             {"raw_class_name", d.raw_class_name},
+                             {"scales", d.scales},
+                             {"resize", d.resize == ResizeMode::Squash ? "squash" : "shortest"},
+                             {"temperature", d.temperature},
+                             {"batch_size", d.batch_size},
+                             {"shots", o.shots},
+                             {"limit", o.limit},
+                             {"dataset", dataset_kind_name(o.dataset.kind)}};
+  if (o.dataset.kind == DatasetKind::Folder) {
+    settings["normal"] = absolute_path(o.dataset.normal);
+    settings["abnormal"] = absolute_path(o.dataset.abnormal);
+    settings["train"] = o.dataset.train.empty() ? "" : absolute_path(o.dataset.train);
+  } else {
+    settings["root"] = absolute_path(o.dataset.root);
+  }
+  return settings;
+}
+
+std::vector<Category> load_categories(const EvalOptions& o) {
+  const std::vector<std::string> names = o.categories.empty() ? list_categories(o.dataset) : o.categories;
+  std::vector<Category> categories;
+  for (const auto& name : names) {
+    Category category = load_category(o.dataset, name);
+    if (o.limit > 0) limit_test_images(category, o.limit);
+    // Checked for every category before any image is scored: a long run must not fail halfway.
+    if (o.pixel_metrics) require_masks(category);
+    if (category.train.size() < static_cast<size_t>(o.shots))
+      throw Error("category '" + name + "': " + std::to_string(o.shots) + "-shot evaluation needs " +
+                  std::to_string(o.shots) + " normal training images, found " + std::to_string(category.train.size()));
+    categories.push_back(std::move(category));
+  }
+  return categories;
+}
+
+std::vector<GroundTruth> load_masks(const Category& category, int size, ResizeMode mode) {
+  std::vector<GroundTruth> masks;
+  for (const auto& test : category.test)
+    masks.push_back(test.anomalous ? load_ground_truth(test.mask, size, mode)
+                                   : GroundTruth{.pixels = std::vector<uint8_t>(static_cast<size_t>(size) * size, 0)});
+  return masks;
+}
+
+size_t count_cached(const eval::ResultCache& cache, const std::vector<Category>& categories,
+                    const std::vector<uint64_t>& seeds, size_t batch) {
+  size_t cached = 0;
+  for (const auto& category : categories)
+    for (uint64_t seed : seeds)
+      for (size_t begin = 0; begin < category.test.size(); begin += batch) {
+        const size_t end = std::min(category.test.size(), begin + batch);
+        if (eval::batch_cached(cache, category, seed, begin, end)) cached += end - begin;
+      }
+  return cached;
+}
+
+MetricSummary summarize_seeds(const std::vector<Metrics>& per_seed, const std::vector<uint64_t>& seeds,
+                              std::vector<std::string>& warnings) {
+  std::vector<std::string> names;
+  for (uint64_t seed : seeds) names.push_back("seed " + std::to_string(seed));
+  MetricSummary summary{.mean = average_metrics(per_seed, names, "seeds", warnings)};
+  if (per_seed.size() > 1) summary.std = metric_spread(per_seed);
+  return summary;
+}
+
+// Every draw of one category, and its mean (and spread) over them.
+CategoryResult evaluate_category(const eval::CategoryContext& context, const std::vector<uint64_t>& seeds,
+                                 std::vector<std::string>& warnings) {
+  CategoryResult result{.name = context.category.name, .n_images = static_cast<int>(context.category.test.size())};
+  std::vector<Metrics> per_seed;
+  for (uint64_t seed : seeds) {
+    result.seeds.push_back(eval::evaluate_draw(context, seed, warnings));
+    per_seed.push_back(result.seeds.back().metrics);
+  }
+  result.summary = summarize_seeds(per_seed, seeds, warnings);
+  return result;
+}
+
+// The dataset row: per seed the macro average over categories, then those averages over the seeds.
+void average_categories(EvalResult& result) {
+  std::vector<std::string> names;
+  for (const auto& c : result.categories) names.push_back(c.name);
+  for (size_t s = 0; s < result.seeds.size(); ++s) {
+    std::vector<Metrics> per_category;
+    for (const auto& c : result.categories) per_category.push_back(c.seeds[s].metrics);
+    result.mean_per_seed.push_back(average_metrics(per_category, names, "categories", result.warnings));
+  }
+  result.mean = summarize_seeds(result.mean_per_seed, result.seeds, result.warnings);
+}
+
+}  // namespace
+
+EvalResult run_eval(std::shared_ptr<const ClipModel> model, const EvalOptions& options) {
+  validate(options);
+  const std::vector<Category> categories = load_categories(options);
+  EvalResult result;
+  result.seeds = options.shots > 0 ? options.seeds : std::vector<uint64_t>{0};
+  result.settings = result_settings(*model, options);
+  const eval::ResultCache cache(options.out, result.settings, options.fresh);
+  result.settings["model"] = model->config().name;
+  result.settings["pixel_metrics"] = options.pixel_metrics;
+
+  size_t total = 0;
+  for (const auto& category : categories) total += category.test.size() * result.seeds.size();
+  std::unique_ptr<ProgressBar> progress;
+  if (options.show_progress) {
+    const size_t cached = count_cached(cache, categories, result.seeds, static_cast<size_t>(options.detector.batch_size));
+    progress = std::make_unique<ProgressBar>("eval", total, ProgressUnit::Items, cached);
+  }
+
+  const int size = model->image_size();
+  for (const auto& category : categories) {
+    const std::vector<GroundTruth> masks =
+        options.pixel_metrics ? load_masks(category, size, options.detector.resize) : std::vector<GroundTruth>{};
+    DetectorOptions detector_options = options.detector;
+    detector_options.class_name = category.name;
+    eval::DrawDetector detector(model, detector_options);
+    const eval::CategoryContext context{options, cache, category, masks, detector, size, progress.get()};
+    result.categories.push_back(evaluate_category(context, result.seeds, result.warnings));
+  }
+  if (progress) progress->finish();
+  average_categories(result);
+  return result;
+}
+
+}  // namespace winclip
