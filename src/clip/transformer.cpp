@@ -1,5 +1,7 @@
 #include "clip/transformer.hpp"
 
+#include <type_traits>
+
 #include "compute/attention.hpp"
 #include "compute/layer_norm.hpp"
 
@@ -40,22 +42,39 @@ Transformer::Transformer(const WeightFile& weights, const std::string& prefix, c
   }
 }
 
-void Transformer::forward(float* x, const compute::SequenceBatch& batch) const {
-  const int64_t rows = batch.total_rows(), w = shape_.width;
-  if (rows == 0) return;
-  // One set of scratch buffers for all blocks; nothing is allocated per sequence.
-  std::vector<float> normed(static_cast<size_t>(rows * w)), qkv(static_cast<size_t>(rows * 3 * w)),
-      attended(static_cast<size_t>(rows * w)), hidden(static_cast<size_t>(rows * shape_.mlp_width));
-  const Epilogue activation = shape_.quick_gelu ? Epilogue::QuickGelu : Epilogue::Gelu;
-  for (const Block& b : blocks_) {
+namespace {
+
+// Runs the blocks with activations stored as T (float, or bf16 bits for BF16 layers): layer norms,
+// attention and the GELU matmul write T directly, so no separate conversion pass is ever made; the residual
+// stream x stays float32.
+template <typename T>
+void run_blocks(float* x, const compute::SequenceBatch& batch, const TransformerShape& shape,
+                const std::vector<Transformer::Block>& blocks) {
+  const int64_t rows = batch.total_rows(), w = shape.width;
+  const auto type = std::is_same_v<T, float> ? compute::ActivationType::F32 : compute::ActivationType::BF16;
+  std::vector<T> normed(static_cast<size_t>(rows * w)), attended(normed.size()),
+      hidden(static_cast<size_t>(rows * shape.mlp_width));
+  std::vector<float> qkv(static_cast<size_t>(rows * 3 * w));
+  const Epilogue activation = shape.quick_gelu ? Epilogue::QuickGelu : Epilogue::Gelu;
+  for (const auto& b : blocks) {
     compute::layer_norm(x, rows, w, b.ln1_weight.data(), b.ln1_bias.data(), normed.data());
-    b.qkv.forward(normed.data(), rows, qkv.data());
-    compute::multi_head_attention(qkv.data(), w, shape_.heads, batch, attended.data());
-    b.out_proj.forward(attended.data(), rows, x, Epilogue::AddToDst);
+    b.qkv.forward(normed.data(), rows, qkv.data(), compute::ActivationType::F32, Epilogue::None);
+    compute::multi_head_attention(qkv.data(), w, shape.heads, batch, attended.data());
+    b.out_proj.forward(attended.data(), rows, x, compute::ActivationType::F32, Epilogue::AddToDst);
     compute::layer_norm(x, rows, w, b.ln2_weight.data(), b.ln2_bias.data(), normed.data());
-    b.fc.forward(normed.data(), rows, hidden.data(), activation);
-    b.proj.forward(hidden.data(), rows, x, Epilogue::AddToDst);
+    b.fc.forward(normed.data(), rows, hidden.data(), type, activation);
+    b.proj.forward(hidden.data(), rows, x, compute::ActivationType::F32, Epilogue::AddToDst);
   }
+}
+
+}  // namespace
+
+void Transformer::forward(float* x, const compute::SequenceBatch& batch) const {
+  if (batch.total_rows() == 0 || blocks_.empty()) return;
+  if (blocks_.front().qkv.activation_type() == compute::ActivationType::BF16)
+    run_blocks<uint16_t>(x, batch, shape_, blocks_);
+  else
+    run_blocks<float>(x, batch, shape_, blocks_);
 }
 
 size_t Transformer::weight_bytes() const {

@@ -30,11 +30,12 @@ class Transformer {
   const TransformerShape& shape() const { return shape_; }
   size_t weight_bytes() const;
 
- private:
   struct Block {
     std::vector<float> ln1_weight, ln1_bias, ln2_weight, ln2_bias;
     compute::Linear qkv, out_proj, fc, proj;
   };
+
+ private:
   TransformerShape shape_;
   std::vector<Block> blocks_;
 };

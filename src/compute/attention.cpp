@@ -4,9 +4,17 @@
 #include <cmath>
 #include <vector>
 
+#include "compute/bf16.hpp"
+
 namespace winclip::compute {
 
-void multi_head_attention(const float* qkv, int64_t width, int heads, const SequenceBatch& batch, float* out) {
+namespace {
+
+inline float store(float v, float*) { return v; }
+inline uint16_t store(float v, uint16_t*) { return float_to_bf16(v); }
+
+template <typename Out>
+void attention(const float* qkv, int64_t width, int heads, const SequenceBatch& batch, Out* out) {
   const int64_t d = width / heads;
   const int64_t stride = 3 * width;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
@@ -45,12 +53,22 @@ void multi_head_attention(const float* qkv, int64_t width, int heads, const Sequ
           const float w = p[j];
           for (int64_t t = 0; t < d; ++t) acc[t] += w * vj[t];
         }
-        float* oi = out + (off + i) * width + h * d;
+        Out* oi = out + (off + i) * width + h * d;
         const float inv = 1.0f / sum;
-        for (int64_t t = 0; t < d; ++t) oi[t] = acc[t] * inv;
+        for (int64_t t = 0; t < d; ++t) oi[t] = store(acc[t] * inv, oi);
       }
     }
   }
+}
+
+}  // namespace
+
+void multi_head_attention(const float* qkv, int64_t width, int heads, const SequenceBatch& batch, float* out) {
+  attention(qkv, width, heads, batch, out);
+}
+
+void multi_head_attention(const float* qkv, int64_t width, int heads, const SequenceBatch& batch, uint16_t* out) {
+  attention(qkv, width, heads, batch, out);
 }
 
 void multi_head_attention_reference(const float* qkv, int64_t rows, int64_t width, int heads, bool causal,

@@ -10,6 +10,8 @@ namespace winclip::compute {
 // qkv: [rows, 3·width] (q, k, v blocks of `width` columns, head h at columns [h·d, (h+1)·d) of each block),
 // out: [rows, width]. q is scaled by 1/√d before q·kᵀ, as torch's MultiheadAttention does.
 void multi_head_attention(const float* qkv, int64_t width, int heads, const SequenceBatch& batch, float* out);
+// The same, writing bfloat16 (the input of a BF16 output projection).
+void multi_head_attention(const float* qkv, int64_t width, int heads, const SequenceBatch& batch, uint16_t* out);
 
 // The same in double with plain loops, for one sequence of `rows` tokens; `key_visible` (nullable, one flag
 // per key) hides keys from every query, which is the "attention mask" formulation of a window.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string>
+#include <tuple>
 
 #include "compute/bf16.hpp"
 #include "compute/engine.hpp"
@@ -39,14 +40,13 @@ struct Linear::Impl {
   memory weights;
   memory bias;
   bool has_bias = false;
-  std::map<std::pair<int64_t, Epilogue>, dnnl::matmul> primitives;
-  std::vector<uint16_t> src_bf16;  // reused conversion buffer for bf16 inputs
+  std::map<std::tuple<int64_t, Epilogue, dt>, dnnl::matmul> primitives;
   std::mutex mutex;
 
   dnnl::matmul::primitive_desc describe(int64_t m, int64_t k, int64_t n, const memory::desc& wdesc,
-                                        Epilogue epilogue) const {
+                                        Epilogue epilogue, dt dst_type = dt::f32) const {
     memory::desc src({m, k}, weight_type, tag::ab);
-    memory::desc dst({m, n}, dt::f32, tag::ab);
+    memory::desc dst({m, n}, dst_type, tag::ab);
     auto attr = make_attr(epilogue);
     if (has_bias) {
       memory::desc bdesc({1, n}, dt::f32, tag::ab);
@@ -90,22 +90,25 @@ Linear& Linear::operator=(Linear&&) noexcept = default;
 size_t Linear::weight_bytes() const { return impl_ ? impl_->weight_desc.get_size() : 0; }
 
 void Linear::forward(const float* x, int64_t m, float* y, Epilogue epilogue) const {
+  if (impl_->weight_type == dt::f32) return forward(x, m, y, ActivationType::F32, epilogue);
+  std::vector<uint16_t> converted(static_cast<size_t>(m * k_));
+  convert_to_bf16(x, converted.data(), m * k_);
+  forward(converted.data(), m, y, ActivationType::F32, epilogue);
+}
+
+void Linear::forward(const void* x, int64_t m, void* y, ActivationType y_type, Epilogue epilogue) const {
   if (m == 0) return;
   auto& impl = *impl_;
+  const dt dst_type = y_type == ActivationType::BF16 ? dt::bf16 : dt::f32;
   std::lock_guard<std::mutex> lock(impl.mutex);
-  auto key = std::make_pair(m, epilogue);
+  auto key = std::make_tuple(m, epilogue, dst_type);
   auto it = impl.primitives.find(key);
   if (it == impl.primitives.end())
-    it = impl.primitives.emplace(key, dnnl::matmul(impl.describe(m, k_, n_, impl.weight_desc, epilogue))).first;
-
-  void* src_ptr = const_cast<float*>(x);
-  if (impl.weight_type == dt::bf16) {
-    impl.src_bf16.resize(static_cast<size_t>(m * k_));
-    convert_to_bf16(x, impl.src_bf16.data(), m * k_);
-    src_ptr = impl.src_bf16.data();
-  }
-  memory src({{m, k_}, impl.weight_type, tag::ab}, cpu_engine(), src_ptr);
-  memory dst({{m, n_}, dt::f32, tag::ab}, cpu_engine(), y);
+    it = impl.primitives
+             .emplace(key, dnnl::matmul(impl.describe(m, k_, n_, impl.weight_desc, epilogue, dst_type)))
+             .first;
+  memory src({{m, k_}, impl.weight_type, tag::ab}, cpu_engine(), const_cast<void*>(x));
+  memory dst({{m, n_}, dst_type, tag::ab}, cpu_engine(), y);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, impl.weights}, {DNNL_ARG_DST, dst}};
   if (impl.has_bias) args.emplace(DNNL_ARG_BIAS, impl.bias);
   it->second.execute(cpu_stream(), args);

@@ -26,6 +26,10 @@ enum class WeightLayout {
   InOut,  // [K, N], as open_clip's `proj` matrices (y = x·W)
 };
 
+// How an activation matrix is stored: float32, or bfloat16 for the inputs/outputs of a BF16 layer (so the
+// transformer can hand bf16 straight from one layer to the next without a conversion pass).
+enum class ActivationType { F32, BF16 };
+
 class Linear {
  public:
   Linear();
@@ -40,9 +44,15 @@ class Linear {
   int64_t out_features() const { return n_; }
   MatmulPrecision precision() const { return precision_; }
 
-  // x: [m, K] row-major fp32; y: [m, N] row-major fp32 (read too for AddToDst). Thread-compatible: one
-  // forward at a time per Linear.
+  // x: [m, K] row-major fp32; y: [m, N] row-major fp32 (read too for AddToDst). A BF16 layer converts x
+  // first. Thread-compatible: one forward at a time per Linear.
   void forward(const float* x, int64_t m, float* y, Epilogue epilogue = Epilogue::None) const;
+
+  // The same with explicit storage: x must be in the layer's own type (activation_type()), y may be either.
+  void forward(const void* x, int64_t m, void* y, ActivationType y_type, Epilogue epilogue) const;
+  ActivationType activation_type() const {
+    return precision_ == MatmulPrecision::BF16 ? ActivationType::BF16 : ActivationType::F32;
+  }
 
   // Bytes held for the weights in their final form.
   size_t weight_bytes() const;
