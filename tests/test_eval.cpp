@@ -224,6 +224,19 @@ TEST(Eval, PixelMetricsNeedMasksUnlessTurnedOff) {
   EXPECT_TRUE(r.warnings.empty());
 }
 
+TEST(Eval, MaskOfAnotherSizeThanItsImageIsRefused) {
+  test::TempDir root, out;
+  test::make_mvtec_category(root.path(), "bottle", kSpec);
+  write_png_gray(root / "bottle/ground_truth/scratch/000_mask.png", 32, 32, std::vector<uint8_t>(32 * 32, 255));
+  try {
+    run_eval(tiny_model(), options_for(root.path(), out.path()));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("000_mask.png: ground-truth mask is 32×32 but its image"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Eval, UndefinedMetricsAreEmptyAndTheMeanSkipsThemWithAWarning) {
   test::TempDir root, out;
   test::make_mvtec_category(root.path(), "bottle", kSpec);
