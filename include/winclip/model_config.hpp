@@ -2,6 +2,7 @@
 // open_clip model configurations: the architecture (model_cfg) and the preprocessing (preprocess_cfg).
 #include <array>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,6 +64,9 @@ ModelConfig read_open_clip_config(const std::filesystem::path& path);
 // Built-in architectures shipped as data in assets/models/<name>.json.
 std::vector<std::string> builtin_architectures();
 ModelConfig builtin_config(const std::string& name);  // throws Error listing the known names
+// The built-in architecture with exactly these shapes, if any: names a model read from a Hugging Face
+// directory, whose config carries no name.
+std::optional<std::string> builtin_architecture_of(const ModelConfig& cfg);
 
 // Resolves an --arch value: a built-in architecture name, or the path of a JSON file holding either an open_clip
 // model config ({"embed_dim", "vision_cfg", "text_cfg"}, with OpenAI preprocessing) or a Hugging Face

@@ -1,6 +1,7 @@
 // Built-in architectures are data, not code: assets/models/<name>.json in the Hugging Face open_clip_config
 // layout, so adding an architecture means adding a file.
 #include <algorithm>
+#include <optional>
 
 #include "winclip/assets.hpp"
 #include "winclip/error.hpp"
@@ -27,6 +28,26 @@ ModelConfig builtin_config(const std::string& name) {
   ModelConfig cfg = read_open_clip_config(asset_path("models/" + name + ".json"));
   cfg.name = name;
   return cfg;
+}
+
+namespace {
+
+bool same_architecture(const ModelConfig& a, const ModelConfig& b) {
+  const auto &av = a.vision, &bv = b.vision;
+  const auto &at = a.text, &bt = b.text;
+  return a.embed_dim == b.embed_dim && a.quick_gelu == b.quick_gelu && av.image_size == bv.image_size &&
+         av.patch_size == bv.patch_size && av.width == bv.width && av.layers == bv.layers &&
+         av.head_width == bv.head_width && av.mlp_ratio == bv.mlp_ratio && at.context_length == bt.context_length &&
+         at.vocab_size == bt.vocab_size && at.width == bt.width && at.heads == bt.heads && at.layers == bt.layers &&
+         at.mlp_ratio == bt.mlp_ratio;
+}
+
+}  // namespace
+
+std::optional<std::string> builtin_architecture_of(const ModelConfig& cfg) {
+  for (const auto& name : builtin_architectures())
+    if (same_architecture(cfg, builtin_config(name))) return name;
+  return std::nullopt;
 }
 
 }  // namespace winclip

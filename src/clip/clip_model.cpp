@@ -83,7 +83,10 @@ std::unique_ptr<ClipModel> ClipModel::load(const fs::path& path, const ModelOpti
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     const fs::path config_path = path / "open_clip_config.json";
-    if (fs::exists(config_path)) impl->config = read_open_clip_config(config_path);
+    if (fs::exists(config_path)) {
+      impl->config = read_open_clip_config(config_path);
+      if (auto name = builtin_architecture_of(impl->config)) impl->config.name = *name;
+    }
     else if (!options.arch.empty()) impl->config = model_config_for(options.arch);
     else throw Error(path.string(), "model directory has no open_clip_config.json (or name the architecture with --arch)");
     for (const char* name : {"open_clip_model.safetensors", "open_clip_pytorch_model.bin"})
