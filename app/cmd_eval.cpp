@@ -35,10 +35,13 @@ DatasetSource dataset_source(const EvalArgs& args) {
   DatasetSource source{.kind = parse_dataset_kind(args.dataset)};
   const bool folder = source.kind == DatasetKind::Folder;
   if (folder) {
-    if (!args.root.empty()) throw Error("--root is for mvtec and visa; the folder dataset takes --normal and --abnormal");
-    if (args.normal.empty() || args.abnormal.empty()) throw Error("--dataset folder needs --normal DIR and --abnormal DIR");
+    if (!args.root.empty())
+      throw Error("--root is for mvtec and visa; the folder dataset takes --normal and --abnormal");
+    if (args.normal.empty() || args.abnormal.empty())
+      throw Error("--dataset folder needs --normal DIR and --abnormal DIR");
     if (args.categories.size() > 1) throw Error("--dataset folder holds one category; give --category at most once");
-    if (args.shots > 0 && args.train.empty()) throw Error("few-shot evaluation of a folder dataset needs --train DIR (normal images)");
+    if (args.shots > 0 && args.train.empty())
+      throw Error("few-shot evaluation of a folder dataset needs --train DIR (normal images)");
     source.normal = args.normal;
     source.abnormal = args.abnormal;
     source.masks = args.masks;
@@ -80,7 +83,8 @@ extern "C" void on_interrupt(int signal) {
 
 int run(const EvalArgs& args) {
   const EvalOptions options = eval_options(args);
-  if (args.shots == 0 && args.seeds_given) std::fprintf(stderr, "winclip: note: --seeds has no effect with zero-shot (--shots 0)\n");
+  if (args.shots == 0 && args.seeds_given)
+    std::fprintf(stderr, "winclip: note: --seeds has no effect with zero-shot (--shots 0)\n");
   interrupt_message = "\nwinclip: interrupted; finished images are kept in " + args.out +
                       "/cache, and running the same command again resumes from them\n";
   for (int signal : {SIGINT, SIGTERM})
@@ -95,35 +99,39 @@ int run(const EvalArgs& args) {
   return 0;
 }
 
-const RegisterCommand eval_command{{
-    "eval", "Evaluate on MVTec-AD, VisA or a folder dataset: image and pixel AUROC, AP, F1-max, AUPRO",
-    [](CLI::App& sub) {
-      auto args = std::make_shared<EvalArgs>();
-      args->model.add_to(sub);
-      args->detector.add_to(sub, false);
-      sub.add_option("--dataset", args->dataset, "dataset layout: mvtec, visa or folder")
-          ->required()->check(CLI::IsMember({"mvtec", "visa", "folder"}));
-      sub.add_option("--root", args->root, "dataset root (mvtec, visa)");
-      sub.add_option("--category", args->categories, "category to evaluate (repeatable; default: all)");
-      sub.add_option("--normal", args->normal, "folder dataset: normal test images");
-      sub.add_option("--abnormal", args->abnormal, "folder dataset: anomalous test images (sub-folders = defect types)");
-      sub.add_option("--masks", args->masks, "folder dataset: ground-truth masks (<stem>_mask.png or <stem>.png)");
-      sub.add_option("--train", args->train, "folder dataset: normal images to draw few-shot references from");
-      sub.add_option("--shots", args->shots, "normal reference images per draw (WinCLIP+); 0 = zero-shot")
-          ->check(CLI::Range(0, 1024));
-      CLI::Option* seeds = sub.add_option("--seeds", args->seeds, "seeds of the reference draws (default 0,1,2,3,4)")
-                               ->delimiter(',')
-                               ->check(CLI::NonNegativeNumber);
-      sub.add_option("--limit", args->limit, "only the first N test images of each defect type")->check(CLI::PositiveNumber);
-      sub.add_flag("--save-maps", args->save_maps, "also write scores.csv and maps/<category>/<seed>/<defect>/<stem>.npy");
-      sub.add_flag("--no-pixel-metrics", args->no_pixel_metrics, "image metrics only (no masks needed)");
-      sub.add_flag("--fresh", args->fresh, "discard cached per-image results in the output directory first");
-      sub.add_option("--out", args->out, "output directory")->required();
-      return std::function<int()>([args, seeds] {
-        args->seeds_given = seeds->count() > 0;
-        return run(*args);
-      });
-    }}};
+const RegisterCommand eval_command{
+    {"eval", "Evaluate on MVTec-AD, VisA or a folder dataset: image and pixel AUROC, AP, F1-max, AUPRO",
+     [](CLI::App& sub) {
+       auto args = std::make_shared<EvalArgs>();
+       args->model.add_to(sub);
+       args->detector.add_to(sub, false);
+       sub.add_option("--dataset", args->dataset, "dataset layout: mvtec, visa or folder")
+           ->required()
+           ->check(CLI::IsMember({"mvtec", "visa", "folder"}));
+       sub.add_option("--root", args->root, "dataset root (mvtec, visa)");
+       sub.add_option("--category", args->categories, "category to evaluate (repeatable; default: all)");
+       sub.add_option("--normal", args->normal, "folder dataset: normal test images");
+       sub.add_option("--abnormal", args->abnormal,
+                      "folder dataset: anomalous test images (sub-folders = defect types)");
+       sub.add_option("--masks", args->masks, "folder dataset: ground-truth masks (<stem>_mask.png or <stem>.png)");
+       sub.add_option("--train", args->train, "folder dataset: normal images to draw few-shot references from");
+       sub.add_option("--shots", args->shots, "normal reference images per draw (WinCLIP+); 0 = zero-shot")
+           ->check(CLI::Range(0, 1024));
+       CLI::Option* seeds = sub.add_option("--seeds", args->seeds, "seeds of the reference draws (default 0,1,2,3,4)")
+                                ->delimiter(',')
+                                ->check(CLI::NonNegativeNumber);
+       sub.add_option("--limit", args->limit, "only the first N test images of each defect type")
+           ->check(CLI::PositiveNumber);
+       sub.add_flag("--save-maps", args->save_maps,
+                    "also write scores.csv and maps/<category>/<seed>/<defect>/<stem>.npy");
+       sub.add_flag("--no-pixel-metrics", args->no_pixel_metrics, "image metrics only (no masks needed)");
+       sub.add_flag("--fresh", args->fresh, "discard cached per-image results in the output directory first");
+       sub.add_option("--out", args->out, "output directory")->required();
+       return std::function<int()>([args, seeds] {
+         args->seeds_given = seeds->count() > 0;
+         return run(*args);
+       });
+     }}};
 
 }  // namespace
 }  // namespace winclip::app

@@ -49,17 +49,20 @@ TEST(Datasets, MvtecListsClassFoldersWithATestFolderSorted) {
   EXPECT_EQ(list_categories(mvtec(root.path())), (std::vector<std::string>{"bottle", "zipper"}));
 
   test::TempDir empty;
-  EXPECT_NE(error_of([&] { list_categories(mvtec(empty.path())); }).find("no MVTec-AD class folders"), std::string::npos);
+  EXPECT_NE(error_of([&] { list_categories(mvtec(empty.path())); }).find("no MVTec-AD class folders"),
+            std::string::npos);
 }
 
 TEST(Datasets, MvtecCategoryHasTrainTestLabelsAndMaskPaths) {
   test::TempDir root;
-  test::make_mvtec_category(root.path(), "bottle", {.train = 3, .good = 2, .defects = {"hole", "crack"}, .per_defect = 2});
+  test::make_mvtec_category(root.path(), "bottle",
+                            {.train = 3, .good = 2, .defects = {"hole", "crack"}, .per_defect = 2});
   const Category c = load_category(mvtec(root.path()), "bottle");
   EXPECT_EQ(c.name, "bottle");
   ASSERT_EQ(c.train.size(), 3u);
   EXPECT_EQ(c.train[0], root / "bottle/train/good/000.png");
-  EXPECT_EQ(keys(c), (std::vector<std::string>{"crack/000", "crack/001", "good/000", "good/001", "hole/000", "hole/001"}));
+  EXPECT_EQ(keys(c),
+            (std::vector<std::string>{"crack/000", "crack/001", "good/000", "good/001", "hole/000", "hole/001"}));
   const TestImage& crack = c.test[0];
   EXPECT_TRUE(crack.anomalous);
   EXPECT_EQ(crack.image, root / "bottle/test/crack/000.png");
@@ -95,7 +98,8 @@ TEST(Datasets, LimitKeepsTheFirstImagesOfEachDefectType) {
   test::make_mvtec_category(root.path(), "bottle", {.good = 3, .defects = {"hole", "crack"}, .per_defect = 3});
   Category c = load_category(mvtec(root.path()), "bottle");
   limit_test_images(c, 2);
-  EXPECT_EQ(keys(c), (std::vector<std::string>{"crack/000", "crack/001", "good/000", "good/001", "hole/000", "hole/001"}));
+  EXPECT_EQ(keys(c),
+            (std::vector<std::string>{"crack/000", "crack/001", "good/000", "good/001", "hole/000", "hole/001"}));
 }
 
 TEST(Datasets, VisaReadsTheOneClassSplit) {
@@ -104,8 +108,10 @@ TEST(Datasets, VisaReadsTheOneClassSplit) {
   const DatasetSource source{.kind = DatasetKind::VisA, .root = root.path()};
   EXPECT_EQ(list_categories(source), (std::vector<std::string>{"candle", "pcb1"}));
   const Category c = load_category(source, "pcb1");
-  EXPECT_EQ(c.train, (std::vector<fs::path>{root / "pcb1/Data/Images/Normal/000.png", root / "pcb1/Data/Images/Normal/001.png"}));
-  EXPECT_EQ(keys(c), (std::vector<std::string>{"Anomaly/000", "Anomaly/001", "Anomaly/002", "Normal/002", "Normal/003"}));
+  EXPECT_EQ(c.train, (std::vector<fs::path>{root / "pcb1/Data/Images/Normal/000.png",
+                                            root / "pcb1/Data/Images/Normal/001.png"}));
+  EXPECT_EQ(keys(c),
+            (std::vector<std::string>{"Anomaly/000", "Anomaly/001", "Anomaly/002", "Normal/002", "Normal/003"}));
   EXPECT_TRUE(c.test[0].anomalous);
   EXPECT_EQ(c.test[0].mask, root / "pcb1/Data/Masks/Anomaly/000.png");
   EXPECT_FALSE(c.test[3].anomalous);
@@ -146,7 +152,9 @@ TEST(Datasets, FolderLayoutFindsMasksByEitherNameAndNamesItsCategory) {
   write_png(root / "widget/bad/a3.png", img);
   write_png_gray(root / "masks/a1_mask.png", 16, 16, std::vector<uint8_t>(256, 0));
   write_png_gray(root / "masks/dent/a2.png", 16, 16, std::vector<uint8_t>(256, 0));
-  DatasetSource source{.kind = DatasetKind::Folder, .normal = root / "widget/good", .abnormal = root / "widget/bad/",
+  DatasetSource source{.kind = DatasetKind::Folder,
+                       .normal = root / "widget/good",
+                       .abnormal = root / "widget/bad/",
                        .masks = root / "masks"};
   EXPECT_EQ(list_categories(source), std::vector<std::string>{"widget"});
   const Category c = load_category(source, "widget");
@@ -197,9 +205,9 @@ TEST(GroundTruth, SquashBinarisesAnyNonzeroValue) {
   EXPECT_EQ(gt.file_width, 2);
   EXPECT_EQ(gt.file_height, 2);
   EXPECT_EQ(gt.pixels, (std::vector<uint8_t>{0, 0, 1, 1,  //
-                                              0, 0, 1, 1,  //
-                                              1, 1, 0, 0,  //
-                                              1, 1, 0, 0}));
+                                             0, 0, 1, 1,  //
+                                             1, 1, 0, 0,  //
+                                             1, 1, 0, 0}));
 }
 
 TEST(GroundTruth, ShortestResizesThenCropsTheCentre) {
@@ -228,7 +236,9 @@ TEST(GroundTruth, SixteenBitAndColourMasksCountEveryNonzeroSample) {
 
 TEST(GroundTruth, MissingOrBrokenMaskIsAnErrorNamingIt) {
   test::TempDir dir;
-  EXPECT_NE(error_of([&] { load_ground_truth(dir / "none.png", 4, ResizeMode::Squash); }).find("none.png: ground-truth mask not found"),
+  EXPECT_NE(error_of([&] {
+              load_ground_truth(dir / "none.png", 4, ResizeMode::Squash);
+            }).find("none.png: ground-truth mask not found"),
             std::string::npos);
   test::write_bytes(dir / "bad.png", "not a png");
   EXPECT_NE(error_of([&] { load_ground_truth(dir / "bad.png", 4, ResizeMode::Squash); }).find("bad.png: cannot decode"),
@@ -245,7 +255,8 @@ TEST(ReferenceDraw, SplitMix64MatchesThePublishedSequence) {
 
 TEST(ReferenceDraw, DrawsMatchAnIndependentImplementationOfTheDocumentedAlgorithm) {
   // Computed with a separate Python implementation of the algorithm in reference_draw.hpp.
-  const std::vector<std::vector<size_t>> expected = {{6, 3, 2, 9}, {4, 2, 8, 1}, {9, 8, 3, 2}, {2, 8, 7, 4}, {9, 5, 3, 2}};
+  const std::vector<std::vector<size_t>> expected = {
+      {6, 3, 2, 9}, {4, 2, 8, 1}, {9, 8, 3, 2}, {2, 8, 7, 4}, {9, 5, 3, 2}};
   for (uint64_t seed = 0; seed < 5; ++seed) EXPECT_EQ(draw_references(10, 4, seed), expected[seed]) << seed;
   EXPECT_EQ(draw_references(209, 4, 0), (std::vector<size_t>{146, 120, 105, 62}));
   EXPECT_EQ(draw_references(5, 5, 3), (std::vector<size_t>{2, 4, 0, 1, 3}));

@@ -40,7 +40,8 @@ std::vector<uint8_t> expected_mask(const test::Defect& d) {
   for (int y = 0; y < 240; ++y)
     for (int x = 0; x < 240; ++x) {
       const int sx = x * 64 / 240, sy = y * 64 / 240;
-      mask[static_cast<size_t>(y) * 240 + x] = sx >= d.left && sx < d.left + d.side && sy >= d.top && sy < d.top + d.side;
+      mask[static_cast<size_t>(y) * 240 + x] =
+          sx >= d.left && sx < d.left + d.side && sy >= d.top && sy < d.top + d.side;
     }
   return mask;
 }
@@ -249,7 +250,8 @@ TEST(Eval, UndefinedMetricsAreEmptyAndTheMeanSkipsThemWithAWarning) {
   EXPECT_FALSE(cable.pixel_aupro.has_value());
   EXPECT_NEAR(value(r.mean.mean.image_auroc), value(category_named(r, "bottle").summary.mean.image_auroc), 1e-12);
   bool mean_warning = false;
-  for (const auto& w : r.warnings) mean_warning |= w.find("image_auroc: undefined for cable; the mean is over 1 of 2 categories") == 0;
+  for (const auto& w : r.warnings)
+    mean_warning |= w.find("image_auroc: undefined for cable; the mean is over 1 of 2 categories") == 0;
   EXPECT_TRUE(mean_warning);
 
   write_eval_report(r, out.path(), false);
@@ -269,7 +271,8 @@ TEST(Eval, ChangedTrainingImagesAreNotMixedWithCachedDraws) {
   o.pixel_metrics = false;
   run_eval(tiny_model(), o);
   // More training images change which one seed 0 draws.
-  for (int i = 3; i < 12; ++i) fs::copy_file(root / "bottle/train/good/000.png", root / "bottle/train/good" / (test::numbered(i) + ".png"));
+  for (int i = 3; i < 12; ++i)
+    fs::copy_file(root / "bottle/train/good/000.png", root / "bottle/train/good" / (test::numbered(i) + ".png"));
   ASSERT_NE(draw_references(3, 1, 0), draw_references(12, 1, 0));
   try {
     run_eval(tiny_model(), o);
@@ -283,7 +286,8 @@ TEST(Eval, ChangedTrainingImagesAreNotMixedWithCachedDraws) {
 
 TEST(Eval, MetricAveragesAndSpreadsByHand) {
   std::vector<std::string> warnings;
-  const std::vector<Metrics> values = {{.image_auroc = 0.5, .pixel_auroc = 0.9}, {.image_auroc = 1.0}, {.image_auroc = 0.75}};
+  const std::vector<Metrics> values = {
+      {.image_auroc = 0.5, .pixel_auroc = 0.9}, {.image_auroc = 1.0}, {.image_auroc = 0.75}};
   const Metrics mean = average_metrics(values, {"a", "b", "c"}, "categories", warnings);
   EXPECT_DOUBLE_EQ(value(mean.image_auroc), 0.75);
   EXPECT_DOUBLE_EQ(value(mean.pixel_auroc), 0.9);

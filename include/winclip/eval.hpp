@@ -32,15 +32,15 @@ namespace winclip {
 
 struct EvalOptions {
   DatasetSource dataset;
-  std::vector<std::string> categories;        // empty: every category of the dataset
-  int shots = 0;                              // K references per draw; 0 = zero-shot
+  std::vector<std::string> categories;            // empty: every category of the dataset
+  int shots = 0;                                  // K references per draw; 0 = zero-shot
   std::vector<uint64_t> seeds = {0, 1, 2, 3, 4};  // one draw each; unused with shots 0
-  int limit = 0;                              // first `limit` test images per defect type; 0 = all
-  bool pixel_metrics = true;                  // off: masks are not needed, pixel metrics are null
-  bool save_maps = false;                     // OUT/maps/<category>/<seed>/<defect>/<stem>.npy
-  bool fresh = false;                         // discard OUT/cache first
-  bool show_progress = true;                  // the progress bar (drawn on a terminal only)
-  DetectorOptions detector;                   // class_name is set to each category's name
+  int limit = 0;                                  // first `limit` test images per defect type; 0 = all
+  bool pixel_metrics = true;                      // off: masks are not needed, pixel metrics are null
+  bool save_maps = false;                         // OUT/maps/<category>/<seed>/<defect>/<stem>.npy
+  bool fresh = false;                             // discard OUT/cache first
+  bool show_progress = true;                      // the progress bar (drawn on a terminal only)
+  DetectorOptions detector;                       // class_name is set to each category's name
   std::filesystem::path out;
 };
 
@@ -84,12 +84,12 @@ struct CategoryResult {
 };
 
 struct EvalResult {
-  nlohmann::json settings;        // dataset, shots, seeds, model, templates, ...: what the run was
-  std::vector<uint64_t> seeds;    // the seeds run: {0} for zero-shot
+  nlohmann::json settings;      // dataset, shots, model, templates, ...: what the run was made with
+  std::vector<uint64_t> seeds;  // the seeds run: {0} for zero-shot
   std::vector<CategoryResult> categories;
   std::vector<Metrics> mean_per_seed;  // macro average over categories, one per seed
   MetricSummary mean;
-  std::vector<std::string> warnings;   // undefined metrics, means over fewer categories
+  std::vector<std::string> warnings;  // undefined metrics, means over fewer categories
 };
 
 // Runs the evaluation, reading finished images from OUT/cache and writing new ones there (and the maps with

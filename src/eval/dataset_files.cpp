@@ -20,7 +20,8 @@ std::vector<fs::path> image_files_in(const fs::path& dir) {
     if (entry.is_regular_file() && has_image_extension(entry.path()) &&
         !entry.path().filename().string().starts_with('.'))
       found.push_back(entry.path());
-  if (ec && ec != std::errc::no_such_file_or_directory) throw Error(dir.string(), "cannot list directory: " + ec.message());
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    throw Error(dir.string(), "cannot list directory: " + ec.message());
   std::sort(found.begin(), found.end());
   return found;
 }

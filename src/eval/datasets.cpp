@@ -92,11 +92,11 @@ void require_masks(const Category& category) {
   for (const auto& t : category.test) {
     if (!t.anomalous) continue;
     if (t.mask.empty())
-      throw Error(t.image.string(), "anomalous test image without a ground-truth mask (category '" +
-                                        category.name + "'); give the masks, or use --no-pixel-metrics");
+      throw Error(t.image.string(), "anomalous test image without a ground-truth mask (category '" + category.name +
+                                        "'); give the masks, or use --no-pixel-metrics");
     if (!fs::is_regular_file(t.mask))
-      throw Error(t.mask.string(), "ground-truth mask of " + t.image.string() +
-                                       " not found; add it, or use --no-pixel-metrics");
+      throw Error(t.mask.string(),
+                  "ground-truth mask of " + t.image.string() + " not found; add it, or use --no-pixel-metrics");
   }
 }
 

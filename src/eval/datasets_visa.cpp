@@ -62,7 +62,8 @@ std::vector<SplitRow> read_split(const fs::path& root) {
     f.resize(std::max(f.size(), header.size()));
     SplitRow row{f[column[0]], f[column[1]], f[column[2]], f[column[3]], f[column[4]]};
     const std::string where = path.string() + ":" + std::to_string(number);
-    if (row.split != "train" && row.split != "test") throw Error(where, "split '" + row.split + "' is not train or test");
+    if (row.split != "train" && row.split != "test")
+      throw Error(where, "split '" + row.split + "' is not train or test");
     if (row.label != "normal" && row.label != "anomaly")
       throw Error(where, "label '" + row.label + "' is not normal or anomaly");
     if (row.image.empty()) throw Error(where, "no image path");

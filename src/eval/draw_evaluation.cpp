@@ -73,11 +73,13 @@ std::vector<ImageResult> score_batch(const CategoryContext& context, uint64_t se
 std::vector<ImageResult> read_batch(const CategoryContext& context, uint64_t seed, size_t begin, size_t end) {
   std::vector<ImageResult> results;
   for (size_t i = begin; i < end; ++i)
-    results.push_back(context.cache.read(context.category.name, seed, context.category.test[i].key(), context.map_size));
+    results.push_back(
+        context.cache.read(context.category.name, seed, context.category.test[i].key(), context.map_size));
   return results;
 }
 
-void add_warnings(const std::string& category, const std::vector<std::string>& found, std::vector<std::string>& warnings) {
+void add_warnings(const std::string& category, const std::vector<std::string>& found,
+                  std::vector<std::string>& warnings) {
   for (const auto& w : found) {
     const std::string warning = category + ": " + w;
     if (std::find(warnings.begin(), warnings.end(), warning) == warnings.end()) warnings.push_back(warning);

@@ -40,7 +40,7 @@ struct CategoryContext {
   const std::vector<GroundTruth>& masks;  // per test image; empty without pixel metrics
   DrawDetector& detector;
   int map_size = 0;
-  ProgressBar* progress = nullptr;        // may be null
+  ProgressBar* progress = nullptr;  // may be null
 };
 
 // The reference images of a draw: draw_references over the sorted training list.

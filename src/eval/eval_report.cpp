@@ -53,7 +53,8 @@ ordered_json metrics_json(const EvalResult& result) {
   mean["n_images"] = total_images;
   mean["n_categories"] = result.categories.size();
   mean["per_seed"] = ordered_json::array();
-  for (size_t s = 0; s < result.seeds.size(); ++s) mean["per_seed"].push_back(seed_entry(result.seeds[s], result.mean_per_seed[s]));
+  for (size_t s = 0; s < result.seeds.size(); ++s)
+    mean["per_seed"].push_back(seed_entry(result.seeds[s], result.mean_per_seed[s]));
   json["mean"] = std::move(mean);
   json["warnings"] = result.warnings;
   return json;
@@ -105,7 +106,8 @@ std::string csv_field(const std::string& text) {
 std::string table_csv(const EvalResult& result) {
   const bool spread = result.seeds.size() > 1;
   std::string csv = "category,n_images";
-  for (const MetricField& field : metric_fields()) csv.append(",").append(field.name).append(spread ? std::string(",") + field.name + "_std" : "");
+  for (const MetricField& field : metric_fields())
+    csv.append(",").append(field.name).append(spread ? std::string(",") + field.name + "_std" : "");
   csv += "\n";
   for (const TableRow& row : table_rows(result)) {
     csv.append(csv_field(row.name)).append(",").append(std::to_string(row.n_images));
@@ -123,9 +125,8 @@ std::string scores_csv(const EvalResult& result) {
   for (const auto& c : result.categories)
     for (const auto& s : c.seeds)
       for (const auto& image : s.scores)
-        csv.append(csv_field(c.name)).append(",").append(std::to_string(s.seed)).append(",")
-            .append(csv_field(image.image.string())).append(image.anomalous ? ",1," : ",0,")
-            .append(eval::score_text(image.score)).append("\n");
+        csv += csv_field(c.name) + "," + std::to_string(s.seed) + "," + csv_field(image.image.string()) +
+               (image.anomalous ? ",1," : ",0,") + eval::score_text(image.score) + "\n";
   return csv;
 }
 
@@ -151,7 +152,8 @@ std::string format_eval_table(const EvalResult& result) {
     return text + "\n";
   };
   std::string table = render(cells[0]) + "|";
-  for (size_t i = 0; i < width.size(); ++i) table += i == 0 ? " " + std::string(width[i], '-') + " |" : " " + std::string(width[i] - 1, '-') + ": |";
+  for (size_t i = 0; i < width.size(); ++i)
+    table += i == 0 ? " " + std::string(width[i], '-') + " |" : " " + std::string(width[i] - 1, '-') + ": |";
   table += "\n";
   for (size_t r = 1; r < cells.size(); ++r) table += render(cells[r]);
   return table;

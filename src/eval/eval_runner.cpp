@@ -138,7 +138,8 @@ EvalResult run_eval(std::shared_ptr<const ClipModel> model, const EvalOptions& o
   for (const auto& category : categories) total += category.test.size() * result.seeds.size();
   std::unique_ptr<ProgressBar> progress;
   if (options.show_progress) {
-    const size_t cached = count_cached(cache, categories, result.seeds, static_cast<size_t>(options.detector.batch_size));
+    const size_t cached =
+        count_cached(cache, categories, result.seeds, static_cast<size_t>(options.detector.batch_size));
     progress = std::make_unique<ProgressBar>("eval", total, ProgressUnit::Items, cached);
   }
 

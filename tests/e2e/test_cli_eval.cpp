@@ -41,8 +41,8 @@ size_t count_lines(const std::string& text) { return static_cast<size_t>(std::co
 TEST(CliEval, MvtecZeroShotWritesMetricsTablesScoresAndMaps) {
   test::TempDir root, out, cache;
   test::make_mvtec_category(root.path(), "bottle", kSpec);
-  const auto r = test::run_cli(eval_args(cache, {"--dataset", "mvtec", "--root", root.path().string(), "--save-maps",
-                                                 "--out", out.path().string()}));
+  const auto r = test::run_cli(eval_args(
+      cache, {"--dataset", "mvtec", "--root", root.path().string(), "--save-maps", "--out", out.path().string()}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
 
   const json m = read_json(out / "metrics.json");
@@ -73,7 +73,8 @@ TEST(CliEval, MvtecZeroShotWritesMetricsTablesScoresAndMaps) {
 
   const std::string scores = test::read_bytes(out / "scores.csv");
   EXPECT_EQ(count_lines(scores), 5u);
-  EXPECT_NE(scores.find("bottle,0," + (root / "bottle/test/hole/000.png").string() + ",1,"), std::string::npos) << scores;
+  EXPECT_NE(scores.find("bottle,0," + (root / "bottle/test/hole/000.png").string() + ",1,"), std::string::npos)
+      << scores;
   for (const char* key : {"good/000", "good/001", "hole/000", "scratch/000"})
     EXPECT_EQ(read_npy(out / "maps/bottle/0" / (std::string(key) + ".npy")).shape, (Shape{240, 240})) << key;
 }
@@ -81,9 +82,9 @@ TEST(CliEval, MvtecZeroShotWritesMetricsTablesScoresAndMaps) {
 TEST(CliEval, VisaFewShotReportsSpreadOverSeeds) {
   test::TempDir root, out, cache;
   test::make_visa(root.path(), {"pcb1", "candle"}, {.train = 3, .good = 2, .defects = {"bad"}, .per_defect = 2});
-  const auto r = test::run_cli(eval_args(cache, {"--dataset", "visa", "--root", root.path().string(), "--category", "pcb1",
-                                                 "--shots", "1", "--seeds", "0,1", "--limit", "1", "--out",
-                                                 out.path().string()}));
+  const auto r =
+      test::run_cli(eval_args(cache, {"--dataset", "visa", "--root", root.path().string(), "--category", "pcb1",
+                                      "--shots", "1", "--seeds", "0,1", "--limit", "1", "--out", out.path().string()}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json m = read_json(out / "metrics.json");
   EXPECT_EQ(m["shots"], 1);
@@ -105,9 +106,11 @@ TEST(CliEval, FolderDatasetNamesItsCategoryAfterTheAbnormalParent) {
   test::make_mvtec_category(root.path(), "widget", kSpec);
   const fs::path dir = root / "widget";
   auto args = [&](std::vector<std::string> extra) {
-    std::vector<std::string> a = {"--dataset", "folder", "--normal", (dir / "test/good").string(), "--abnormal",
-                                  (dir / "test/hole").string(), "--masks", (dir / "ground_truth/hole").string(),
-                                  "--out", out.path().string()};
+    std::vector<std::string> a = {"--dataset",  "folder",
+                                  "--normal",   (dir / "test/good").string(),
+                                  "--abnormal", (dir / "test/hole").string(),
+                                  "--masks",    (dir / "ground_truth/hole").string(),
+                                  "--out",      out.path().string()};
     a.insert(a.end(), extra.begin(), extra.end());
     return eval_args(cache, a);
   };
@@ -119,7 +122,8 @@ TEST(CliEval, FolderDatasetNamesItsCategoryAfterTheAbnormalParent) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("needs --train DIR"), std::string::npos) << r.err;
 
-  r = test::run_cli(args({"--shots", "1", "--train", (dir / "train/good").string(), "--seeds", "3", "--category", "widget"}));
+  r = test::run_cli(
+      args({"--shots", "1", "--train", (dir / "train/good").string(), "--seeds", "3", "--category", "widget"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json m = read_json(out / "metrics.json");
   EXPECT_EQ(m["seeds"], json::array({3}));
@@ -141,7 +145,8 @@ TEST(CliEval, BadCategoriesAndMissingMasksAreErrorsNamingThem) {
   EXPECT_NE(r.err.find("needs --root"), std::string::npos) << r.err;
 
   fs::remove(root / "cable/ground_truth/scratch/000_mask.png");
-  r = test::run_cli(eval_args(cache, {"--dataset", "mvtec", "--root", root.path().string(), "--out", out.path().string()}));
+  r = test::run_cli(
+      eval_args(cache, {"--dataset", "mvtec", "--root", root.path().string(), "--out", out.path().string()}));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("cable/ground_truth/scratch/000_mask.png"), std::string::npos) << r.err;
 

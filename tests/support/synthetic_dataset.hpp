@@ -22,10 +22,10 @@ struct Defect {
 
 struct SyntheticSpec {
   int width = 64, height = 64;
-  int train = 3;                                        // normal training images
-  int good = 2;                                         // normal test images
+  int train = 3;  // normal training images
+  int good = 2;   // normal test images
   std::vector<std::string> defects = {"hole", "scratch"};
-  int per_defect = 2;                                   // anomalous test images per defect type
+  int per_defect = 2;  // anomalous test images per defect type
 };
 
 // Deterministic texture: diagonal stripes whose phase depends on `seed`, plus hashed noise.
@@ -96,7 +96,8 @@ inline std::vector<std::pair<std::string, Defect>> make_mvtec_category(const std
     std::filesystem::create_directories(dir / "ground_truth" / defect);
     for (int i = 0; i < spec.per_defect; ++i, ++index) {
       const Defect d = defect_for(index, spec.width, spec.height);
-      write_png(dir / "test" / defect / (numbered(i) + ".png"), with_defect(texture(spec.width, spec.height, seed++), d));
+      write_png(dir / "test" / defect / (numbered(i) + ".png"),
+                with_defect(texture(spec.width, spec.height, seed++), d));
       write_png_gray(dir / "ground_truth" / defect / (numbered(i) + "_mask.png"), spec.width, spec.height,
                      defect_mask(spec.width, spec.height, d, 255));
       painted.emplace_back(defect + "/" + numbered(i), d);
