@@ -8,10 +8,10 @@
 #include <map>
 #include <random>
 
-#include "compute/linear.hpp"
 #include "winclip/detector.hpp"
 #include "winclip/random_model.hpp"
-#include "winclip/windows.hpp"
+#include "winclip/cost.hpp"
+#include "winclip/model_config.hpp"
 
 using namespace winclip;
 
@@ -44,42 +44,23 @@ Tensor random_image(int size, unsigned seed) {
   return t;
 }
 
-// oneDNN's own rate on the largest matmul of the window batch (2670 rows × 896 → 2688).
-double matmul_flops_per_second(compute::MatmulPrecision precision) {
-  const int64_t m = 2670, k = 896, n = 2688;
-  std::vector<float> w(static_cast<size_t>(k * n), 0.01f), x(static_cast<size_t>(m * k), 0.5f), y(static_cast<size_t>(m * n));
-  compute::Linear linear(k, n, w, compute::WeightLayout::OutIn, {}, precision);
-  linear.forward(x.data(), m, y.data());
-  const auto t0 = std::chrono::steady_clock::now();
-  const int reps = 5;
-  for (int i = 0; i < reps; ++i) linear.forward(x.data(), m, y.data());
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps;
-  return 2.0 * m * k * n / s;
-}
-
-double tower_flops(const ModelConfig& cfg, const std::vector<double>& lengths) {
-  const double w = cfg.vision.width, mlp = cfg.vision.mlp_width();
-  double f = 0;
-  for (double len : lengths) f += cfg.vision.layers * (2.0 * len * (4 * w * w + 2 * w * mlp) + 4.0 * len * len * w);
-  return f;
-}
-
+// Whole-image rate, and oneDNN's standalone rate on the window batch's largest product to compare with.
 void report(benchmark::State& state, double flops_per_image, Precision precision) {
-  const auto mp = precision == Precision::BF16 ? compute::MatmulPrecision::BF16 : compute::MatmulPrecision::FP32;
-  static std::map<compute::MatmulPrecision, double> ceiling;
-  if (!ceiling.count(mp)) ceiling[mp] = matmul_flops_per_second(mp);
+  static std::map<Precision, double> ceiling;
+  const ModelConfig cfg = builtin_config("ViT-B-16-plus-240");
+  if (!ceiling.count(precision))
+    ceiling[precision] = onednn_matmul_rate(precision, window_rows(cfg, {2, 3}), cfg.vision.width, 3 * cfg.vision.width);
   state.SetItemsProcessed(state.iterations());
   state.counters["GFLOP/s"] = benchmark::Counter(flops_per_image * static_cast<double>(state.iterations()) / 1e9,
                                                  benchmark::Counter::kIsRate);
-  state.counters["matmul_GFLOP/s"] = ceiling[mp] / 1e9;
+  state.counters["matmul_GFLOP/s"] = ceiling[precision] / 1e9;
 }
 
 void BM_ImageTower(benchmark::State& state, Precision precision) {
   const auto m = model(precision);
   const Tensor image = random_image(m->image_size(), 1);
   for (auto _ : state) benchmark::DoNotOptimize(m->encode_images(image));
-  const double g = m->grid();
-  report(state, tower_flops(m->config(), {1 + g * g}), precision);
+  report(state, image_flops(m->config(), {}), precision);
 }
 
 void BM_WinClip(benchmark::State& state, Precision precision, int shots) {
@@ -94,11 +75,7 @@ void BM_WinClip(benchmark::State& state, Precision precision, int shots) {
   for (int i = 0; i < shots; ++i) detector.add_references(random_image(m->image_size(), 10 + i));
   const Tensor image = random_image(m->image_size(), 2);
   for (auto _ : state) benchmark::DoNotOptimize(detector.score(image));
-  const double g = m->grid();
-  std::vector<double> lengths = {1 + g * g};
-  for (int k : options.scales)
-    for (size_t i = 0; i < window_patches(m->grid(), k).size(); ++i) lengths.push_back(1.0 + k * k);
-  report(state, tower_flops(m->config(), lengths), precision);
+  report(state, image_flops(m->config(), options.scales), precision);
 }
 
 }  // namespace

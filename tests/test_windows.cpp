@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include "test_support.hpp"
+#include "winclip/cost.hpp"
 #include "winclip/error.hpp"
+#include "winclip/model_config.hpp"
 #include "winclip/npy.hpp"
 #include "winclip/maps.hpp"
 #include "winclip/scoring.hpp"
@@ -93,4 +95,12 @@ TEST(Upsample, MatchesTorchBilinearAlignCornersFalse) {
   const Tensor out = upsample_bilinear(Tensor({2, 2}, {0, 1, 2, 3}), 4, 4);
   const std::vector<float> expected = {0, 0.25, 0.75, 1, 0.5, 0.75, 1.25, 1.5, 1.5, 1.75, 2.25, 2.5, 2, 2.25, 2.75, 3};
   for (size_t i = 0; i < expected.size(); ++i) EXPECT_FLOAT_EQ(out.data[i], expected[i]) << i;
+}
+
+TEST(Cost, ViTB16Plus240ImageWork) {
+  const ModelConfig cfg = builtin_config("ViT-B-16-plus-240");
+  EXPECT_EQ(window_rows(cfg, {2, 3}), 196 * 5 + 169 * 10);
+  // Spec §14: about 675 GFLOP per image (one full pass plus 365 window sequences through 12 blocks).
+  EXPECT_NEAR(image_flops(cfg, {2, 3}) / 1e9, 673.5, 0.1);
+  EXPECT_LT(image_flops(cfg, {}), image_flops(cfg, {2}));
 }

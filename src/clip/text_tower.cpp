@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "compute/aligned_vector.hpp"
 #include "compute/layer_norm.hpp"
 #include "winclip/error.hpp"
 
@@ -48,7 +49,7 @@ Tensor TextTower::encode(const std::vector<std::vector<int32_t>>& token_ids) con
     compute::SequenceBatch batch;
     batch.causal = true;
     for (size_t i = start; i < end; ++i) batch.add(pool_at[i] + 1);
-    std::vector<float> x(static_cast<size_t>(batch.total_rows() * w));
+    compute::AlignedVector<float> x(static_cast<size_t>(batch.total_rows() * w));
     for (size_t i = start; i < end; ++i) {
       float* seq = x.data() + batch.offsets[i - start] * w;
       for (int64_t t = 0; t <= pool_at[i]; ++t) {

@@ -2,6 +2,7 @@
 
 #include <type_traits>
 
+#include "compute/aligned_vector.hpp"
 #include "compute/attention.hpp"
 #include "compute/layer_norm.hpp"
 
@@ -20,9 +21,15 @@ compute::Linear load_linear(const WeightFile& weights, const std::string& weight
   return compute::Linear(in_features, out_features, w, layout, std::move(b), precision);
 }
 
+struct Transformer::Workspace {
+  std::mutex mutex;
+  compute::AlignedVector<float> qkv;
+  compute::AlignedVector<uint16_t> normed, attended, hidden;  // bf16, or float in twice as many elements
+};
+
 Transformer::Transformer(const WeightFile& weights, const std::string& prefix, const TransformerShape& shape,
                          compute::MatmulPrecision precision)
-    : shape_(shape) {
+    : shape_(shape), workspace_(std::make_shared<Workspace>()) {
   const int64_t w = shape.width, m = shape.mlp_width;
   for (int i = 0; i < shape.layers; ++i) {
     const std::string p = prefix + "resblocks." + std::to_string(i) + ".";
@@ -48,22 +55,35 @@ namespace {
 // attention and the GELU matmul write T directly, so no separate conversion pass is ever made; the residual
 // stream x stays float32.
 template <typename T>
+T* sized(compute::AlignedVector<uint16_t>& buffer, int64_t count) {
+  buffer.resize(static_cast<size_t>(count) * sizeof(T) / sizeof(uint16_t));
+  return reinterpret_cast<T*>(buffer.data());
+}
+
+// Runs the blocks with activations stored as T (float, or bf16 bits for BF16 layers): layer norms,
+// attention and the GELU matmul write T directly, so no separate conversion pass is ever made; the residual
+// stream x stays float32.
+template <typename T>
 void run_blocks(float* x, const compute::SequenceBatch& batch, const TransformerShape& shape,
-                const std::vector<Transformer::Block>& blocks) {
+                const std::vector<Transformer::Block>& blocks, compute::AlignedVector<float>& qkv_buffer,
+                compute::AlignedVector<uint16_t>& normed_buffer, compute::AlignedVector<uint16_t>& attended_buffer,
+                compute::AlignedVector<uint16_t>& hidden_buffer) {
   const int64_t rows = batch.total_rows(), w = shape.width;
   const auto type = std::is_same_v<T, float> ? compute::ActivationType::F32 : compute::ActivationType::BF16;
-  std::vector<T> normed(static_cast<size_t>(rows * w)), attended(normed.size()),
-      hidden(static_cast<size_t>(rows * shape.mlp_width));
-  std::vector<float> qkv(static_cast<size_t>(rows * 3 * w));
+  T* normed = sized<T>(normed_buffer, rows * w);
+  T* attended = sized<T>(attended_buffer, rows * w);
+  T* hidden = sized<T>(hidden_buffer, rows * shape.mlp_width);
+  qkv_buffer.resize(static_cast<size_t>(rows * 3 * w));
+  float* qkv = qkv_buffer.data();
   const Epilogue activation = shape.quick_gelu ? Epilogue::QuickGelu : Epilogue::Gelu;
   for (const auto& b : blocks) {
-    compute::layer_norm(x, rows, w, b.ln1_weight.data(), b.ln1_bias.data(), normed.data());
-    b.qkv.forward(normed.data(), rows, qkv.data(), compute::ActivationType::F32, Epilogue::None);
-    compute::multi_head_attention(qkv.data(), w, shape.heads, batch, attended.data());
-    b.out_proj.forward(attended.data(), rows, x, compute::ActivationType::F32, Epilogue::AddToDst);
-    compute::layer_norm(x, rows, w, b.ln2_weight.data(), b.ln2_bias.data(), normed.data());
-    b.fc.forward(normed.data(), rows, hidden.data(), type, activation);
-    b.proj.forward(hidden.data(), rows, x, compute::ActivationType::F32, Epilogue::AddToDst);
+    compute::layer_norm(x, rows, w, b.ln1_weight.data(), b.ln1_bias.data(), normed);
+    b.qkv.forward(normed, rows, qkv, compute::ActivationType::F32, Epilogue::None);
+    compute::multi_head_attention(qkv, w, shape.heads, batch, attended);
+    b.out_proj.forward(attended, rows, x, compute::ActivationType::F32, Epilogue::AddToDst);
+    compute::layer_norm(x, rows, w, b.ln2_weight.data(), b.ln2_bias.data(), normed);
+    b.fc.forward(normed, rows, hidden, type, activation);
+    b.proj.forward(hidden, rows, x, compute::ActivationType::F32, Epilogue::AddToDst);
   }
 }
 
@@ -71,10 +91,12 @@ void run_blocks(float* x, const compute::SequenceBatch& batch, const Transformer
 
 void Transformer::forward(float* x, const compute::SequenceBatch& batch) const {
   if (batch.total_rows() == 0 || blocks_.empty()) return;
+  Workspace& ws = *workspace_;
+  std::lock_guard<std::mutex> lock(ws.mutex);
   if (blocks_.front().qkv.activation_type() == compute::ActivationType::BF16)
-    run_blocks<uint16_t>(x, batch, shape_, blocks_);
+    run_blocks<uint16_t>(x, batch, shape_, blocks_, ws.qkv, ws.normed, ws.attended, ws.hidden);
   else
-    run_blocks<float>(x, batch, shape_, blocks_);
+    run_blocks<float>(x, batch, shape_, blocks_, ws.qkv, ws.normed, ws.attended, ws.hidden);
 }
 
 size_t Transformer::weight_bytes() const {

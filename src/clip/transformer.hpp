@@ -1,5 +1,7 @@
 #pragma once
 // The pre-norm residual transformer shared by both CLIP towers, run over a packed batch of sequences.
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -24,7 +26,8 @@ class Transformer {
   Transformer(const WeightFile& weights, const std::string& prefix, const TransformerShape& shape,
               compute::MatmulPrecision precision);
 
-  // x: [batch.total_rows(), width], updated in place by every block.
+  // x: [batch.total_rows(), width], updated in place by every block; cache-line aligned for full speed.
+  // Calls are serialised: they share one set of activation buffers.
   void forward(float* x, const compute::SequenceBatch& batch) const;
 
   const TransformerShape& shape() const { return shape_; }
@@ -36,8 +39,13 @@ class Transformer {
   };
 
  private:
+  struct Workspace;
+
   TransformerShape shape_;
   std::vector<Block> blocks_;
+  // Activation buffers kept from one call to the next: allocating (and page-faulting) ~70 MB per image
+  // costs more than the layer norms.
+  std::shared_ptr<Workspace> workspace_;
 };
 
 // y = x·W (+b) helpers for loading single linear layers by name.

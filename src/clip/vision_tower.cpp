@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "compute/aligned_vector.hpp"
 #include "compute/layer_norm.hpp"
 #include "winclip/error.hpp"
 
@@ -34,7 +35,7 @@ Tensor VisionTower::embed(const Tensor& images) const {
     throw Error("vision tower: images have shape " + shape_string(images.shape) + ", expected [N, 3, " +
                 std::to_string(s) + ", " + std::to_string(s) + "]");
   const int64_t n = images.shape[0], patches = g * g, k = 3 * ps * ps;
-  std::vector<float> columns(static_cast<size_t>(n * patches * k));
+  compute::AlignedVector<float> columns(static_cast<size_t>(n * patches * k));
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t b = 0; b < n; ++b) {
     for (int64_t p = 0; p < patches; ++p) {
@@ -46,7 +47,7 @@ Tensor VisionTower::embed(const Tensor& images) const {
                       static_cast<size_t>(ps) * sizeof(float));
     }
   }
-  std::vector<float> patch_features(static_cast<size_t>(n * patches * w));
+  compute::AlignedVector<float> patch_features(static_cast<size_t>(n * patches * w));
   patch_embed_.forward(columns.data(), n * patches, patch_features.data());
 
   Tensor out({n, 1 + patches, w});
@@ -77,7 +78,7 @@ VisionResult VisionTower::encode(const Tensor& images, const VisionRequest& requ
     if (request.full_image) batch.add(tokens);
     for (const auto& subset : request.token_subsets) batch.add(static_cast<int64_t>(subset.size()));
   }
-  std::vector<float> x(static_cast<size_t>(batch.total_rows() * w));
+  compute::AlignedVector<float> x(static_cast<size_t>(batch.total_rows() * w));
   size_t seq = 0;
   for (int64_t b = 0; b < n; ++b) {
     const float* src = embedded.ptr() + b * tokens * w;

@@ -4,6 +4,7 @@
 #include <string>
 #include <tuple>
 
+#include "compute/aligned_vector.hpp"
 #include "compute/bf16.hpp"
 #include "compute/engine.hpp"
 #include "winclip/error.hpp"
@@ -91,7 +92,7 @@ size_t Linear::weight_bytes() const { return impl_ ? impl_->weight_desc.get_size
 
 void Linear::forward(const float* x, int64_t m, float* y, Epilogue epilogue) const {
   if (impl_->weight_type == dt::f32) return forward(x, m, y, ActivationType::F32, epilogue);
-  std::vector<uint16_t> converted(static_cast<size_t>(m * k_));
+  AlignedVector<uint16_t> converted(static_cast<size_t>(m * k_));
   convert_to_bf16(x, converted.data(), m * k_);
   forward(converted.data(), m, y, ActivationType::F32, epilogue);
 }

@@ -1,0 +1,134 @@
+// The packed-batch attention, layer norm and vector helpers against their plain double-precision
+// references, on random odd shapes: head dimensions that take the fixed-64 and run-time paths, sequences
+// short (one dot product per key) and long (kᵀ laid out), causal and not, float and bf16 output.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "compute/attention.hpp"
+#include "compute/bf16.hpp"
+#include "compute/layer_norm.hpp"
+#include "compute/simd.hpp"
+#include "test_support.hpp"
+
+using namespace winclip;
+using namespace winclip::compute;
+
+namespace {
+
+std::vector<float> random_values(size_t n, unsigned seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+struct AttentionCase {
+  int64_t width;
+  int heads;
+  std::vector<int64_t> lengths;
+  bool causal;
+};
+
+// Every sequence of the packed batch against the reference run on that sequence alone.
+void check_attention(const AttentionCase& c) {
+  SequenceBatch batch;
+  batch.causal = c.causal;
+  for (int64_t len : c.lengths) batch.add(len);
+  const int64_t rows = batch.total_rows(), w = c.width;
+  // Scale 3 makes the softmax peaked, so exp's accuracy matters, not only its shape.
+  const auto qkv = random_values(static_cast<size_t>(rows * 3 * w), static_cast<unsigned>(rows + w), 3.0f);
+  std::vector<float> out(static_cast<size_t>(rows * w));
+  std::vector<uint16_t> out_bf16(out.size());
+  multi_head_attention(qkv.data(), w, c.heads, batch, out.data());
+  multi_head_attention(qkv.data(), w, c.heads, batch, out_bf16.data());
+  for (size_t s = 0; s < batch.size(); ++s) {
+    const int64_t off = batch.offsets[s], len = batch.lengths[s];
+    std::vector<float> expected(static_cast<size_t>(len * w));
+    multi_head_attention_reference(qkv.data() + off * 3 * w, len, w, c.heads, c.causal, nullptr, expected.data());
+    const float* got = out.data() + off * w;
+    // Outputs are ~3 and scores reach ~50, so float32 sums alone differ from double by ~3e-5 (the earlier
+    // scalar kernel: 3.4e-5 on the 226-token case); a wrong key, scale or exponent costs O(1).
+    EXPECT_LE(test::max_abs_diff(expected.data(), got, expected.size()), 1e-4)
+        << "width " << w << " heads " << c.heads << " sequence " << s << " of length " << len;
+    double worst = 0;
+    for (size_t i = 0; i < expected.size(); ++i)
+      worst = std::max(worst, static_cast<double>(std::abs(bf16_to_float(out_bf16[static_cast<size_t>(off * w) + i]) - got[i])) /
+                                  std::max(1e-3, static_cast<double>(std::abs(got[i]))));
+    EXPECT_LE(worst, 1.0 / 256) << "bf16 output is not the rounded float output";
+  }
+}
+
+}  // namespace
+
+TEST(Attention, MatchesReferenceWithHeadDim64) {
+  check_attention({128, 2, {5, 10, 1, 226, 31, 32, 33, 7}, false});
+}
+
+TEST(Attention, MatchesReferenceWithOtherHeadDims) {
+  check_attention({36, 3, {1, 5, 40, 9}, false});   // d = 12: vector part and scalar tail
+  check_attention({20, 4, {3, 17, 64}, false});     // d = 5: scalar only
+  check_attention({192, 2, {2, 50}, false});        // d = 96: run-time multiple of 8
+}
+
+TEST(Attention, CausalMatchesReference) {
+  check_attention({128, 2, {77, 1, 12, 40}, true});
+  check_attention({48, 4, {20, 3}, true});
+}
+
+TEST(Attention, EmptyBatchWritesNothing) {
+  SequenceBatch batch;
+  std::vector<float> qkv(3), out(1, 42.f);
+  multi_head_attention(qkv.data(), 1, 1, batch, out.data());
+  EXPECT_EQ(out[0], 42.f);
+}
+
+TEST(LayerNorm, MatchesReferenceOnOddWidths) {
+  for (int64_t width : {1, 7, 8, 13, 64, 896, 903}) {
+    const int64_t rows = 37;
+    auto x = random_values(static_cast<size_t>(rows * width), static_cast<unsigned>(width), 4.0f);
+    for (size_t i = 0; i < x.size(); i += 3) x[i] += 100.f;  // a large mean, as residual streams have
+    const auto gamma = random_values(static_cast<size_t>(width), 1), beta = random_values(static_cast<size_t>(width), 2);
+    std::vector<float> expected(x.size()), got(x.size());
+    std::vector<uint16_t> got_bf16(x.size());
+    layer_norm_reference(x.data(), rows, width, gamma.data(), beta.data(), expected.data());
+    layer_norm(x.data(), rows, width, gamma.data(), beta.data(), got.data());
+    layer_norm(x.data(), rows, width, gamma.data(), beta.data(), got_bf16.data());
+    EXPECT_LE(test::max_abs_diff(expected.data(), got.data(), x.size()), 5e-5) << "width " << width;
+    for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(got_bf16[i], float_to_bf16(got[i])) << "width " << width;
+    layer_norm(x.data(), rows, width, gamma.data(), beta.data(), x.data());  // in place
+    EXPECT_EQ(test::max_abs_diff(x.data(), got.data(), x.size()), 0.0);
+  }
+}
+
+TEST(Simd, ExpWithinTwoUlpOverTheFloatRange) {
+  float worst = 0;
+  for (float x = -87.0f; x < 88.0f; x += 0.0137f) {
+    float lanes[8];
+    for (int r = 0; r < 8; ++r) lanes[r] = x + 0.001f * static_cast<float>(r);
+    const f32x8 e = exp8(load8(lanes));
+    for (int r = 0; r < 8; ++r) {
+      const double exact = std::exp(static_cast<double>(lanes[r]));
+      worst = std::max(worst, static_cast<float>(std::abs(e[r] - exact) / exact));
+    }
+  }
+  EXPECT_LE(worst, 2.5e-7f);
+  float big[8] = {-1000.f, -88.f, 0.f, 1.f, 89.f, 1000.f, -INFINITY, 0.5f};
+  const f32x8 e = exp8(load8(big));
+  EXPECT_LT(e[0], 1e-37f);
+  EXPECT_EQ(e[2], 1.0f);
+  EXPECT_TRUE(std::isfinite(e[5]));
+  EXPECT_LT(e[6], 1e-37f);
+}
+
+TEST(Simd, Bf16StoreMatchesScalarConversion) {
+  const float special[] = {0.f, -0.f, 1.f, 1.00390625f, 1.01171875f, 3.4e38f, INFINITY, -INFINITY, NAN, 1e-40f};
+  auto values = random_values(4096, 9, 100.f);
+  values.insert(values.end(), std::begin(special), std::end(special));
+  values.resize((values.size() + 7) / 8 * 8, 0.f);
+  std::vector<uint16_t> got(values.size());
+  for (size_t i = 0; i < values.size(); i += 8) store8_bf16(got.data() + i, load8(values.data() + i));
+  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(got[i], float_to_bf16(values[i])) << values[i];
+}
