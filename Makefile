@@ -34,7 +34,8 @@ test-asan: setup
 demo: build
 	@scripts/demo $(BUILD)
 
-bench: setup
+bench:
+	@scripts/setup --bench
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DWINCLIP_BUILD_BENCH=ON $(CMAKE_ARGS) > /dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 	@scripts/bench $(BUILD)

@@ -140,6 +140,20 @@ def image_gflop(model_dir, scales=(2, 3)):
     return flops / 1e9
 
 
+def warn_if_reference_blas():
+    """torch's fp32 matmuls go through the system BLAS; Debian's default (netlib) one is ~50x slower than
+    OpenBLAS, and a peer measured on it would flatter us."""
+    import torch
+    a = torch.randn(512, 512)
+    a @ a
+    t0 = time.perf_counter()
+    a @ a
+    rate = 2 * 512 ** 3 / (time.perf_counter() - t0) / 1e9
+    if rate < 20:
+        print(f"warning: torch fp32 matmul runs at {rate:.1f} GFLOP/s: the reference BLAS is in use; "
+              "apt-get install libopenblas0-pthread (scripts/setup --bench does)", file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("model")
@@ -151,6 +165,7 @@ def main():
         print(json.dumps(measure(a.model, a.precision, a.iterations)))
         return
     gflop = image_gflop(a.model)
+    warn_if_reference_blas()
     for precision in (["fp32", "bf16"] if a.precision == "both" else [a.precision]):
         best = None
         for policy in ("PASSIVE", "ACTIVE"):

@@ -35,26 +35,30 @@ inline void store8_bf16(uint16_t* p, f32x8 v) {
   std::memcpy(p, &h, sizeof h);
 }
 
-// e^x to within 2 ulp over the float range (Cephes' expf: x = n·ln2 + r, |r| ≤ ln2/2, degree-5 polynomial,
-// 2ⁿ built in the exponent bits). Arguments below -87.3 give ~1e-38 instead of 0, harmless in a softmax.
-inline f32x8 exp8(f32x8 x) {
-  x = x < splat8(88.37f) ? x : splat8(88.37f);
-  x = x > splat8(-87.33f) ? x : splat8(-87.33f);
+// e^x to within 2 ulp over the float range, lane-wise for any float vector F with int32 lanes I (Cephes'
+// expf: x = n·ln2 + r, |r| ≤ ln2/2, degree-5 polynomial, 2ⁿ built in the exponent bits). Arguments below
+// -87.3 give ~1e-38 instead of 0, harmless in a softmax.
+template <typename F, typename I>
+inline F exp_lanes(F x) {
+  x = x < 88.37f ? x : F{} + 88.37f;
+  x = x > -87.33f ? x : F{} - 87.33f;
   // Round to nearest by the 1.5·2²³ trick: exact for |n| < 2²², and no libm call in the loop.
-  const f32x8 magic = splat8(12582912.0f);
-  const f32x8 n = (x * splat8(1.44269504088896341f) + magic) - magic;
-  const f32x8 r = x - n * splat8(0.693359375f) + n * splat8(2.12194440e-4f);
-  f32x8 p = splat8(1.9875691500e-4f);
-  p = p * r + splat8(1.3981999507e-3f);
-  p = p * r + splat8(8.3334519073e-3f);
-  p = p * r + splat8(4.1665795894e-2f);
-  p = p * r + splat8(1.6666665459e-1f);
-  p = p * r + splat8(5.0000001201e-1f);
-  p = p * r * r + r + splat8(1.0f);
-  const i32x8 bits = (__builtin_convertvector(n, i32x8) + 127) << 23;
-  f32x8 scale;
+  const F n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  const F r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  F p = F{} + 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const I bits = (__builtin_convertvector(n, I) + 127) << 23;
+  F scale;
+  static_assert(sizeof scale == sizeof bits);
   std::memcpy(&scale, &bits, sizeof scale);
   return p * scale;
 }
+
+inline f32x8 exp8(f32x8 x) { return exp_lanes<f32x8, i32x8>(x); }
 
 }  // namespace winclip::compute
