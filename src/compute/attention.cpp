@@ -13,8 +13,6 @@ namespace {
 
 inline void store(float v, float* out) { *out = v; }
 inline void store(float v, uint16_t* out) { *out = float_to_bf16(v); }
-inline void store_lanes(float* out, f32x8 v) { store8(out, v); }
-inline void store_lanes(uint16_t* out, f32x8 v) { store8_bf16(out, v); }
 
 float dot(const float* a, const float* b, int64_t d) {
   const int64_t vd = d & ~int64_t{7};

@@ -33,7 +33,9 @@ void layer_norm_rows(const float* x, int64_t rows, int64_t width, const float* g
     float ss = sum8(ss8);
     for (int64_t i = vw; i < width; ++i) ss += (xr[i] - mean) * (xr[i] - mean);
     const float inv = 1.0f / std::sqrt(ss / static_cast<float>(width) + kLayerNormEps);
-    for (int64_t i = 0; i < width; ++i) yr[i] = store((xr[i] - mean) * inv * gamma[i] + beta[i], yr);
+    for (int64_t i = 0; i < vw; i += 8)
+      store_lanes(yr + i, (load8(xr + i) - mean) * inv * load8(gamma + i) + load8(beta + i));
+    for (int64_t i = vw; i < width; ++i) yr[i] = store((xr[i] - mean) * inv * gamma[i] + beta[i], yr);
   }
 }
 

@@ -35,6 +35,10 @@ inline void store8_bf16(uint16_t* p, f32x8 v) {
   std::memcpy(p, &h, sizeof h);
 }
 
+// Eight results into float or bf16 storage (kernels templated on their output type).
+inline void store_lanes(float* p, f32x8 v) { store8(p, v); }
+inline void store_lanes(uint16_t* p, f32x8 v) { store8_bf16(p, v); }
+
 // e^x to within 2 ulp over the float range, lane-wise for any float vector F with int32 lanes I (Cephes'
 // expf: x = n·ln2 + r, |r| ≤ ln2/2, degree-5 polynomial, 2ⁿ built in the exponent bits). Arguments below
 // -87.3 give ~1e-38 instead of 0, harmless in a softmax.
