@@ -49,10 +49,11 @@ float softmax_numerators(float* p, int64_t keys) {
 }
 
 // One head of one sequence: softmax(q·kᵀ/√d)·v for each of its `len` queries, q/k/v rows `stride` apart.
-// kD is the head dimension when it is a compile-time multiple of 16 (64 in every CLIP model): then kᵀ is
-// laid out once per head so that each query's scores come eight keys per vector with no horizontal sums,
-// and the output accumulator stays in registers. kD = 0 reads the dimension from `d` (plain loops).
-// `scratch`: d·(len + 8) + len + 8 floats.
+// kD is the head dimension when it is a compile-time multiple of 16 (64 in every CLIP model), so q and the
+// output accumulator stay in registers. Long sequences (the full image) first lay kᵀ out, so each query's
+// scores come eight keys per vector with no horizontal sums; short ones (windows of 5 or 10 tokens) take
+// one dot product per key, which costs less than the transposition. kD = 0 reads the dimension from `d`
+// (plain loops). `scratch`: (d + 1)·(len + 8) floats.
 template <int kD, typename Out>
 void attend(const float* q0, const float* k0, const float* v0, int64_t stride, int64_t len, int64_t d, bool causal,
             float scale, float* scratch, Out* out, int64_t out_stride) {
