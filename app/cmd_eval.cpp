@@ -1,9 +1,8 @@
 // `winclip eval`: benchmark WinCLIP / WinCLIP+ on MVTec-AD, VisA or a folder dataset and write
 // metrics.json, table.md, table.csv (and with --save-maps scores.csv and the maps).
+#include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
-#include <iostream>
 
 #include <unistd.h>
 
@@ -27,6 +26,7 @@ struct EvalArgs {
   int limit = 0;
   bool save_maps = false;
   bool no_pixel_metrics = false;
+  std::string aupr = "step";
   bool fresh = false;
   std::string out;
 };
@@ -64,6 +64,7 @@ EvalOptions eval_options(const EvalArgs& args) {
   o.seeds = args.seeds;
   o.limit = args.limit;
   o.pixel_metrics = !args.no_pixel_metrics;
+  o.aupr = args.aupr == "trapezoid" ? AuprMethod::trapezoid : AuprMethod::step;
   o.save_maps = args.save_maps;
   o.fresh = args.fresh;
   o.detector = args.detector.options(args.model);
@@ -71,31 +72,47 @@ EvalOptions eval_options(const EvalArgs& args) {
   return o;
 }
 
-// Killing the process is safe (every file appears atomically); the handler only ends the progress line
-// and says how to resume, using nothing but async-signal-safe calls.
-std::string interrupt_message;
+// The first Ctrl-C (or SIGTERM) asks the run to stop before its next batch, so that every file it writes
+// is complete and no temporary file is left; a second one ends the process at once, which is still safe
+// (every file appears atomically). Only async-signal-safe calls here; lock-free atomics are.
+std::atomic<bool> stop_requested{false};
+volatile std::sig_atomic_t stop_signal = 0;
+static_assert(std::atomic<bool>::is_always_lock_free);
 
-extern "C" void on_interrupt(int signal) {
-  [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, interrupt_message.data(), interrupt_message.size());
-  std::signal(signal, SIG_DFL);
-  std::raise(signal);
+extern "C" void on_stop_signal(int signal) {
+  if (stop_requested.exchange(true)) {
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+    return;
+  }
+  stop_signal = signal;
+  constexpr char kMessage[] = "\nwinclip: stopping after the images in progress (again to stop at once)\n";
+  [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
 }
 
 int run(const EvalArgs& args) {
-  const EvalOptions options = eval_options(args);
+  EvalOptions options = eval_options(args);
   if (args.shots == 0 && args.seeds_given)
     std::fprintf(stderr, "winclip: note: --seeds has no effect with zero-shot (--shots 0)\n");
-  interrupt_message = "\nwinclip: interrupted; finished images are kept in " + args.out +
-                      "/cache, and running the same command again resumes from them\n";
+  options.stop = &stop_requested;
   for (int signal : {SIGINT, SIGTERM})
-    if (std::signal(signal, on_interrupt) == SIG_IGN) std::signal(signal, SIG_IGN);  // e.g. under nohup
+    if (std::signal(signal, on_stop_signal) == SIG_IGN) std::signal(signal, SIG_IGN);  // e.g. under nohup
 
-  const EvalResult result = run_eval(args.model.load(), options);
+  EvalResult result;
+  try {
+    result = run_eval(args.model.load(), options);
+  } catch (const EvalInterrupted&) {
+    std::fprintf(stderr,
+                 "winclip: interrupted; finished images are kept in %s/cache, and running the same command "
+                 "again resumes from them\n",
+                 args.out.c_str());
+    return 128 + stop_signal;  // what a shell reports for a process the signal ended
+  }
   write_eval_report(result, options.out, options.save_maps);
   for (const auto& warning : result.warnings) std::fprintf(stderr, "winclip: warning: %s\n", warning.c_str());
   std::fputs(format_eval_table(result).c_str(), stdout);
   std::fprintf(stderr, "results: %s/metrics.json, table.md, table.csv%s\n", args.out.c_str(),
-               options.save_maps ? ", scores.csv, maps/" : "");
+               options.save_maps ? ", scores.csv, maps/, masks/" : "");
   return 0;
 }
 
@@ -123,8 +140,12 @@ const RegisterCommand eval_command{
        sub.add_option("--limit", args->limit, "only the first N test images of each defect type")
            ->check(CLI::PositiveNumber);
        sub.add_flag("--save-maps", args->save_maps,
-                    "also write scores.csv and maps/<category>/<seed>/<defect>/<stem>.npy");
+                    "also write scores.csv, maps/<category>/<seed>/<defect>/<stem>.npy and the masks they were "
+                    "compared with, masks/<category>/<defect>/<stem>.png");
        sub.add_flag("--no-pixel-metrics", args->no_pixel_metrics, "image metrics only (no masks needed)");
+       sub.add_option("--aupr", args->aupr,
+                      "image AP: step (sklearn average_precision_score, default) or trapezoid (auc(recall, precision))")
+           ->check(CLI::IsMember({"step", "trapezoid"}));
        sub.add_flag("--fresh", args->fresh, "discard cached per-image results in the output directory first");
        sub.add_option("--out", args->out, "output directory")->required();
        return std::function<int()>([args, seeds] {

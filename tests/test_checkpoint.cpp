@@ -289,6 +289,18 @@ TEST(Checkpoint, MalformedFilesAreClearErrors) {
   }
 }
 
+// A header of 640 bytes makes the file start 0x80 0x02 like a pickle stream (a legacy torch.save file);
+// it is still read as safetensors.
+TEST(Checkpoint, HeaderLengthThatLooksLikeAPickleStillOpens) {
+  std::string header = R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  header.resize(0x0280, ' ');  // trailing spaces: the padding safetensors writers use
+  test::TempDir tmp;
+  test::write_bytes(tmp / "w.safetensors", safetensors_bytes(header, raw_bytes<float>({1, 2})));
+  ASSERT_EQ(test::read_bytes(tmp / "w.safetensors").substr(0, 2), std::string("\x80\x02", 2));
+  const WeightFile file = WeightFile::open(tmp / "w.safetensors");
+  EXPECT_EQ(file.load_f32("w", {2}), (std::vector<float>{1, 2}));
+}
+
 TEST(Checkpoint, DirectoriesAndMissingFilesAreClearErrors) {
   test::TempDir tmp;
   std::filesystem::create_directory(tmp / "weights.safetensors");

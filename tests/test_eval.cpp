@@ -1,38 +1,33 @@
 // run_eval on small synthetic datasets with the tiny random model: metrics come from exactly the stored
-// maps and scores, few-shot means and spreads, resuming from the cache, and the checks before a run.
+// maps and scores, few-shot means and spreads, undefined metrics, and the checks before a run (the cache:
+// test_eval_cache.cpp).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "support/eval_runs.hpp"
 #include "support/synthetic_dataset.hpp"
 #include "test_support.hpp"
 #include "winclip/error.hpp"
 #include "winclip/eval.hpp"
 #include "winclip/metrics.hpp"
 #include "winclip/npy.hpp"
+#include "winclip/overlay.hpp"
 #include "winclip/reference_draw.hpp"
 
 using namespace winclip;
+using test::category_named;
+using test::defined;
+using test::tiny_model;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::shared_ptr<const ClipModel> tiny_model() {
-  static std::shared_ptr<const ClipModel> model = ClipModel::load(test::model_dir());
-  return model;
-}
-
-const test::SyntheticSpec kSpec{.train = 3, .good = 2, .defects = {"hole", "scratch"}, .per_defect = 1};
-
-EvalOptions options_for(const fs::path& root, const fs::path& out) {
-  EvalOptions o;
-  o.dataset = {.kind = DatasetKind::MVTec, .root = root};
-  o.out = out;
-  o.show_progress = false;
-  return o;
-}
 
 // The ground truth at 240×240 from the painted square alone: 64 → 240 nearest is floor(x·64/240).
 std::vector<uint8_t> expected_mask(const test::Defect& d) {
@@ -71,24 +66,13 @@ std::vector<CsvScore> read_scores(const fs::path& csv, const std::string& catego
   return rows;
 }
 
-double value(const std::optional<double>& v) {
-  EXPECT_TRUE(v.has_value());
-  return v.value_or(-1);
-}
-
-const CategoryResult& category_named(const EvalResult& r, const std::string& name) {
-  for (const auto& c : r.categories)
-    if (c.name == name) return c;
-  throw std::runtime_error("no category " + name);
-}
-
 }  // namespace
 
 TEST(Eval, ZeroShotMetricsAreThoseOfTheSavedMapsAndScores) {
   test::TempDir root, out;
-  const auto painted = test::make_mvtec_category(root.path(), "bottle", kSpec);
-  test::make_mvtec_category(root.path(), "zipper", kSpec);
-  EvalOptions o = options_for(root.path(), out.path());
+  const auto painted = test::make_mvtec_category(root.path(), "bottle", test::kEvalSpec);
+  test::make_mvtec_category(root.path(), "zipper", test::kEvalSpec);
+  EvalOptions o = test::eval_options_for(root.path(), out.path());
   o.save_maps = true;
   const EvalResult r = run_eval(tiny_model(), o);
   write_eval_report(r, out.path(), true);
@@ -117,25 +101,35 @@ TEST(Eval, ZeroShotMetricsAreThoseOfTheSavedMapsAndScores) {
       if (name == key) mask = expected_mask(defect);
     EXPECT_EQ(row.label == 1, key.rfind("good/", 0) != 0) << key;
     pixels.add(map.data, mask, 240, 240);
+
+    // The saved ground truth is the painted square at 240×240; the csv score is the float itself.
+    const Image saved_mask = decode_image(out / "masks/bottle" / (key + ".png"));
+    ASSERT_EQ(saved_mask.width, 240);
+    for (size_t i = 0; i < mask.size(); ++i) ASSERT_EQ(saved_mask.rgb[3 * i], mask[i] * 255) << key << " pixel " << i;
+    const auto same_image = [&](const ImageScore& s) { return s.image == image; };
+    const auto& computed = bottle.seeds[0].scores;
+    const auto it = std::find_if(computed.begin(), computed.end(), same_image);
+    ASSERT_NE(it, computed.end()) << key;
+    EXPECT_EQ(std::bit_cast<uint32_t>(row.score), std::bit_cast<uint32_t>(it->score)) << key;
   }
   const ImageMetrics image = image_metrics(scores, labels);
   const PixelMetrics pixel = pixels.finish();
   const Metrics& m = bottle.summary.mean;
-  EXPECT_NEAR(value(m.image_auroc), value(image.auroc), 1e-12);
-  EXPECT_NEAR(value(m.image_ap), value(image.aupr), 1e-12);
-  EXPECT_NEAR(value(m.image_f1max), value(image.f1_max), 1e-12);
-  EXPECT_NEAR(value(m.pixel_auroc), value(pixel.auroc), 1e-12);
-  EXPECT_NEAR(value(m.pixel_aupro), value(pixel.aupro), 1e-12);
-  EXPECT_NEAR(value(m.pixel_f1max), value(pixel.f1_max), 1e-12);
+  EXPECT_NEAR(defined(m.image_auroc), defined(image.auroc), 1e-12);
+  EXPECT_NEAR(defined(m.image_ap), defined(image.aupr), 1e-12);
+  EXPECT_NEAR(defined(m.image_f1max), defined(image.f1_max), 1e-12);
+  EXPECT_NEAR(defined(m.pixel_auroc), defined(pixel.auroc), 1e-12);
+  EXPECT_NEAR(defined(m.pixel_aupro), defined(pixel.aupro), 1e-12);
+  EXPECT_NEAR(defined(m.pixel_f1max), defined(pixel.f1_max), 1e-12);
 
-  const double zipper_auroc = value(category_named(r, "zipper").summary.mean.image_auroc);
-  EXPECT_NEAR(value(r.mean.mean.image_auroc), (value(m.image_auroc) + zipper_auroc) / 2, 1e-12);
+  const double zipper_auroc = defined(category_named(r, "zipper").summary.mean.image_auroc);
+  EXPECT_NEAR(defined(r.mean.mean.image_auroc), (defined(m.image_auroc) + zipper_auroc) / 2, 1e-12);
 }
 
 TEST(Eval, FewShotReportsMeanAndPopulationSpreadOverSeeds) {
   test::TempDir root, out;
-  test::make_mvtec_category(root.path(), "bottle", kSpec);
-  EvalOptions o = options_for(root.path(), out.path());
+  test::make_mvtec_category(root.path(), "bottle", test::kEvalSpec);
+  EvalOptions o = test::eval_options_for(root.path(), out.path());
   o.shots = 1;
   o.seeds = {0, 1};
   const EvalResult r = run_eval(tiny_model(), o);
@@ -143,11 +137,11 @@ TEST(Eval, FewShotReportsMeanAndPopulationSpreadOverSeeds) {
   const CategoryResult& c = r.categories.at(0);
   ASSERT_EQ(c.seeds.size(), 2u);
   ASSERT_TRUE(c.summary.std.has_value());
-  const double a = value(c.seeds[0].metrics.pixel_auroc), b = value(c.seeds[1].metrics.pixel_auroc);
+  const double a = defined(c.seeds[0].metrics.pixel_auroc), b = defined(c.seeds[1].metrics.pixel_auroc);
   EXPECT_NE(a, b);  // different references, different maps
-  EXPECT_NEAR(value(c.summary.mean.pixel_auroc), (a + b) / 2, 1e-12);
-  EXPECT_NEAR(value(c.summary.std->pixel_auroc), std::abs(a - b) / 2, 1e-12);
-  EXPECT_NEAR(value(r.mean.std->pixel_auroc), std::abs(a - b) / 2, 1e-12);
+  EXPECT_NEAR(defined(c.summary.mean.pixel_auroc), (a + b) / 2, 1e-12);
+  EXPECT_NEAR(defined(c.summary.std->pixel_auroc), std::abs(a - b) / 2, 1e-12);
+  EXPECT_NEAR(defined(r.mean.std->pixel_auroc), std::abs(a - b) / 2, 1e-12);
 
   // Each draw recorded the reference the documented shuffle picks from the three sorted train images.
   for (uint64_t seed : {0ull, 1ull}) {
@@ -161,55 +155,11 @@ TEST(Eval, FewShotReportsMeanAndPopulationSpreadOverSeeds) {
   }
 }
 
-TEST(Eval, ResumeReadsFinishedImagesAndRecomputesTheRestIdentically) {
-  test::TempDir root, out;
-  test::make_mvtec_category(root.path(), "bottle", kSpec);
-  EvalOptions o = options_for(root.path(), out.path());
-  o.save_maps = true;
-  const EvalResult first = run_eval(tiny_model(), o);
-  write_eval_report(first, out.path(), false);
-  const std::string first_metrics = test::read_bytes(out / "metrics.json");
-
-  // As if killed while the second batch was being written.
-  std::vector<fs::path> scores;
-  for (const auto& f : fs::recursive_directory_iterator(out / "cache"))
-    if (f.path().extension() == ".score") scores.push_back(f.path());
-  ASSERT_EQ(scores.size(), 4u);
-  std::sort(scores.begin(), scores.end());
-  fs::remove(scores[3]);  // its batch-mate is recomputed with it, as in the first run
-  write_eval_report(run_eval(tiny_model(), o), out.path(), false);
-  EXPECT_EQ(test::read_bytes(out / "metrics.json"), first_metrics);
-
-  // A finished image is read back, not recomputed: a doctored cached map shows up in the saved maps.
-  const fs::path cached_map = fs::path(scores[0]).replace_extension(".npy");
-  write_npy(cached_map, Tensor({240, 240}));
-  run_eval(tiny_model(), o);
-  const fs::path saved = out / "maps/bottle/0" / cached_map.parent_path().filename() / cached_map.filename();
-  EXPECT_EQ(read_npy(saved).data, std::vector<float>(240 * 240, 0.0f));
-}
-
-TEST(Eval, OtherSettingsGetTheirOwnCacheAndFreshDiscardsIt) {
-  test::TempDir root, out;
-  test::SyntheticSpec small = kSpec;
-  small.defects = {"hole"};
-  test::make_mvtec_category(root.path(), "bottle", small);
-  EvalOptions o = options_for(root.path(), out.path());
-  o.pixel_metrics = false;
-  run_eval(tiny_model(), o);
-  o.detector.templates = TemplateSet::Anomalib;
-  run_eval(tiny_model(), o);
-  auto runs = [&] { return std::distance(fs::directory_iterator(out / "cache"), fs::directory_iterator()); };
-  EXPECT_EQ(runs(), 2);
-  o.fresh = true;
-  run_eval(tiny_model(), o);
-  EXPECT_EQ(runs(), 1);
-}
-
 TEST(Eval, PixelMetricsNeedMasksUnlessTurnedOff) {
   test::TempDir root, out;
-  test::make_mvtec_category(root.path(), "bottle", kSpec);
+  test::make_mvtec_category(root.path(), "bottle", test::kEvalSpec);
   fs::remove(root / "bottle/ground_truth/hole/000_mask.png");
-  EvalOptions o = options_for(root.path(), out.path());
+  EvalOptions o = test::eval_options_for(root.path(), out.path());
   try {
     run_eval(tiny_model(), o);
     FAIL() << "a missing mask must be an error";
@@ -227,10 +177,10 @@ TEST(Eval, PixelMetricsNeedMasksUnlessTurnedOff) {
 
 TEST(Eval, MaskOfAnotherSizeThanItsImageIsRefused) {
   test::TempDir root, out;
-  test::make_mvtec_category(root.path(), "bottle", kSpec);
+  test::make_mvtec_category(root.path(), "bottle", test::kEvalSpec);
   write_png_gray(root / "bottle/ground_truth/scratch/000_mask.png", 32, 32, std::vector<uint8_t>(32 * 32, 255));
   try {
-    run_eval(tiny_model(), options_for(root.path(), out.path()));
+    run_eval(tiny_model(), test::eval_options_for(root.path(), out.path()));
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("000_mask.png: ground-truth mask is 32×32 but its image"), std::string::npos)
@@ -240,15 +190,15 @@ TEST(Eval, MaskOfAnotherSizeThanItsImageIsRefused) {
 
 TEST(Eval, UndefinedMetricsAreEmptyAndTheMeanSkipsThemWithAWarning) {
   test::TempDir root, out;
-  test::make_mvtec_category(root.path(), "bottle", kSpec);
-  test::SyntheticSpec only_good = kSpec;
+  test::make_mvtec_category(root.path(), "bottle", test::kEvalSpec);
+  test::SyntheticSpec only_good = test::kEvalSpec;
   only_good.defects = {};
   test::make_mvtec_category(root.path(), "cable", only_good);
-  const EvalResult r = run_eval(tiny_model(), options_for(root.path(), out.path()));
+  const EvalResult r = run_eval(tiny_model(), test::eval_options_for(root.path(), out.path()));
   const Metrics& cable = category_named(r, "cable").summary.mean;
   EXPECT_FALSE(cable.image_auroc.has_value());
   EXPECT_FALSE(cable.pixel_aupro.has_value());
-  EXPECT_NEAR(value(r.mean.mean.image_auroc), value(category_named(r, "bottle").summary.mean.image_auroc), 1e-12);
+  EXPECT_NEAR(defined(r.mean.mean.image_auroc), defined(category_named(r, "bottle").summary.mean.image_auroc), 1e-12);
   bool mean_warning = false;
   for (const auto& w : r.warnings)
     mean_warning |= w.find("image_auroc: undefined for cable; the mean is over 1 of 2 categories") == 0;
@@ -260,28 +210,48 @@ TEST(Eval, UndefinedMetricsAreEmptyAndTheMeanSkipsThemWithAWarning) {
   EXPECT_NE(table.find("–"), std::string::npos);
 }
 
-TEST(Eval, ChangedTrainingImagesAreNotMixedWithCachedDraws) {
+// Categories the data cannot fully measure: only anomalous test images (AUROC undefined, AP and F1-max 1
+// as in sklearn, since every prediction is right), and defects whose masks are empty (no anomalous pixel:
+// every pixel metric undefined). Nulls and warnings, never NaN, in the result and in metrics.json.
+TEST(Eval, DegenerateCategoriesGiveNullsAndWarningsNeverNan) {
   test::TempDir root, out;
-  test::SyntheticSpec small = kSpec;
-  small.defects = {"hole"};
-  test::make_mvtec_category(root.path(), "bottle", small);
-  EvalOptions o = options_for(root.path(), out.path());
-  o.shots = 1;
-  o.seeds = {0};
-  o.pixel_metrics = false;
-  run_eval(tiny_model(), o);
-  // More training images change which one seed 0 draws.
-  for (int i = 3; i < 12; ++i)
-    fs::copy_file(root / "bottle/train/good/000.png", root / "bottle/train/good" / (test::numbered(i) + ".png"));
-  ASSERT_NE(draw_references(3, 1, 0), draw_references(12, 1, 0));
-  try {
-    run_eval(tiny_model(), o);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--fresh"), std::string::npos) << e.what();
-  }
-  o.fresh = true;
-  EXPECT_NO_THROW(run_eval(tiny_model(), o));
+  test::SyntheticSpec no_good = test::kEvalSpec;
+  no_good.good = 0;
+  test::make_mvtec_category(root.path(), "anomalous_only", no_good);
+  test::make_mvtec_category(root.path(), "empty_masks", test::kEvalSpec);
+  for (const char* mask : {"hole/000_mask.png", "scratch/000_mask.png"})
+    write_png_gray(root / "empty_masks/ground_truth" / mask, 64, 64, std::vector<uint8_t>(64 * 64, 0));
+  const EvalResult r = run_eval(tiny_model(), test::eval_options_for(root.path(), out.path()));
+
+  const Metrics& only = category_named(r, "anomalous_only").summary.mean;
+  EXPECT_FALSE(only.image_auroc.has_value());
+  EXPECT_EQ(defined(only.image_ap), 1.0);
+  EXPECT_EQ(defined(only.image_f1max), 1.0);
+  EXPECT_TRUE(only.pixel_aupro.has_value());  // anomalous images have normal pixels too
+  const Metrics& empty = category_named(r, "empty_masks").summary.mean;
+  EXPECT_TRUE(empty.image_auroc.has_value());
+  EXPECT_FALSE(empty.pixel_auroc.has_value());
+  EXPECT_FALSE(empty.pixel_aupro.has_value());
+  EXPECT_FALSE(empty.pixel_f1max.has_value());
+  EXPECT_EQ(defined(r.mean.mean.image_auroc), defined(empty.image_auroc));
+  EXPECT_EQ(defined(r.mean.mean.pixel_aupro), defined(only.pixel_aupro));
+
+  auto warned = [&](const std::string& text) {
+    return std::any_of(r.warnings.begin(), r.warnings.end(), [&](const auto& w) { return w.find(text) == 0; });
+  };
+  EXPECT_TRUE(warned("anomalous_only: no normal test image: image AUROC is undefined"));
+  EXPECT_TRUE(warned("empty_masks: no anomalous pixel: pixel AUROC, AUPRO and pixel F1-max are undefined"));
+  EXPECT_TRUE(warned("pixel_aupro: undefined for empty_masks; the mean is over 1 of 2 categories"));
+
+  write_eval_report(r, out.path(), false);
+  const std::string json = test::read_bytes(out / "metrics.json");
+  EXPECT_EQ(json.find("NaN"), std::string::npos);
+  EXPECT_EQ(json.find("nan"), std::string::npos);
+  const auto metrics = nlohmann::json::parse(json);
+  EXPECT_TRUE(metrics["categories"]["anomalous_only"]["image_auroc"].is_null());
+  EXPECT_EQ(metrics["categories"]["anomalous_only"]["image_ap"], 1.0);
+  EXPECT_TRUE(metrics["categories"]["empty_masks"]["pixel_aupro"].is_null());
+  EXPECT_TRUE(metrics["mean"]["pixel_aupro"].is_number());
 }
 
 TEST(Eval, MetricAveragesAndSpreadsByHand) {
@@ -289,12 +259,12 @@ TEST(Eval, MetricAveragesAndSpreadsByHand) {
   const std::vector<Metrics> values = {
       {.image_auroc = 0.5, .pixel_auroc = 0.9}, {.image_auroc = 1.0}, {.image_auroc = 0.75}};
   const Metrics mean = average_metrics(values, {"a", "b", "c"}, "categories", warnings);
-  EXPECT_DOUBLE_EQ(value(mean.image_auroc), 0.75);
-  EXPECT_DOUBLE_EQ(value(mean.pixel_auroc), 0.9);
+  EXPECT_DOUBLE_EQ(defined(mean.image_auroc), 0.75);
+  EXPECT_DOUBLE_EQ(defined(mean.pixel_auroc), 0.9);
   EXPECT_FALSE(mean.image_ap.has_value());
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_EQ(warnings[0], "pixel_auroc: undefined for b, c; the mean is over 1 of 3 categories");
   const Metrics spread = metric_spread(values);
-  EXPECT_DOUBLE_EQ(value(spread.image_auroc), std::sqrt((0.0625 + 0.0625 + 0.0) / 3));  // ddof 0
-  EXPECT_DOUBLE_EQ(value(spread.pixel_auroc), 0.0);
+  EXPECT_DOUBLE_EQ(defined(spread.image_auroc), std::sqrt((0.0625 + 0.0625 + 0.0) / 3));  // ddof 0
+  EXPECT_DOUBLE_EQ(defined(spread.pixel_auroc), 0.0);
 }

@@ -44,14 +44,30 @@ TEST(Progress, ResumedBytesCountInTheBarButNotInTheRate) {
   EXPECT_EQ(format_progress(s), "w [##################......] 75%  3.0 MiB/4.0 MiB  1.0 MiB/s  ETA 0:01");
 }
 
-TEST(Progress, ItemLineAndFinishedLine) {
+TEST(Progress, ImageLineAndFinishedLine) {
   ProgressSnapshot s;
-  s.label = "images";
+  s.label = "detect";
   s.total = 8;
   s.done = 8;
   s.elapsed_seconds = 4;
   s.finished = true;
-  EXPECT_EQ(format_progress(s), "images [########################] 100%  8/8  2.00 it/s  in 0:04");
+  EXPECT_EQ(format_progress(s), "detect [########################] 100%  8/8  2.00 images/s  in 0:04");
+}
+
+// A resumed evaluation: 600 of 1000 images were cached, 100 more took 40 s, so 300 are left at 2.5/s.
+TEST(Progress, ResumedImagesCountInTheBarButNotInTheRateOrEta) {
+  ProgressSnapshot s;
+  s.label = "eval";
+  s.total = 1000;
+  s.start = 600;
+  s.done = 700;
+  s.elapsed_seconds = 40;
+  EXPECT_EQ(format_progress(s), "eval [################........] 70%  700/1000  2.50 images/s  ETA 2:00");
+  s.done = 600;  // nothing computed yet: no rate, so no ETA
+  EXPECT_EQ(format_progress(s), "eval [##############..........] 60%  600/1000");
+  s.done = 900;
+  s.elapsed_seconds = 20;  // 300 images in 20 s
+  EXPECT_EQ(format_progress(s), "eval [#####################...] 90%  900/1000  15.0 images/s  ETA 0:07");
 }
 
 TEST(Progress, UnknownTotalShowsOnlyTheCount) {
@@ -66,7 +82,7 @@ TEST(Progress, DrawsNothingWhenNotATerminal) {
   std::FILE* file = std::tmpfile();
   ASSERT_NE(file, nullptr);
   {
-    ProgressBar bar("loop", 10, ProgressUnit::Items, 0, file);
+    ProgressBar bar("loop", 10, ProgressUnit::Images, 0, file);
     for (int i = 0; i < 10; ++i) bar.advance();
   }
   EXPECT_EQ(std::ftell(file), 0);

@@ -8,6 +8,7 @@
 #include "winclip/checkpoint.hpp"
 #include "winclip/model_config.hpp"
 #include "winclip/random_model.hpp"
+#include "winclip/splitmix64.hpp"
 
 using namespace winclip;
 
@@ -47,6 +48,16 @@ TEST(RandomModel, SameSeedGivesIdenticalFilesAndOtherSeedsDiffer) {
   EXPECT_EQ(weight_bytes(tmp / "a"), weight_bytes(tmp / "b"));
   EXPECT_NE(weight_bytes(tmp / "a"), weight_bytes(tmp / "c"));
   EXPECT_EQ(weight_bytes(tmp / "a").size(), weight_bytes(tmp / "c").size());
+}
+
+// The random models draw value i of a stream s as splitmix64(s + i·γ): the i-th output of the sequential
+// generator seeded with s, whose sequence for seed 0 starts as in Vigna's splitmix64.c.
+TEST(RandomModel, CounterStreamIsTheSplitMix64Sequence) {
+  EXPECT_EQ(splitmix64(0), 0xE220A8397B1DCDAFull);
+  for (uint64_t stream : {0ull, 7ull, 0xFFFFFFFFFFFFFFF0ull}) {
+    SplitMix64 sequence(stream);
+    for (uint64_t i = 0; i < 5; ++i) EXPECT_EQ(splitmix64(stream + i * kSplitMix64Gamma), sequence.next()) << i;
+  }
 }
 
 TEST(RandomModel, BytesDoNotDependOnTheThreadCount) {

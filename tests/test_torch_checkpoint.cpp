@@ -189,6 +189,21 @@ TEST(TorchCheckpoint, TorchScriptArchiveIsRefusedWithAHint) {
   EXPECT_NE(open_error(tmp / "jit.pt").find("TorchScript"), std::string::npos);
 }
 
+TEST(TorchCheckpoint, LegacyPickleCheckpointIsRefusedWithAHint) {
+  // The start of every torch.save file before torch 1.6: pickle.dumps(0x1950a86a20f9469cfc6c, protocol=2)
+  // (the legacy magic number), then the pickled protocol version 1001.
+  const std::string legacy("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e\x80\x02\x4d\xe9\x03\x2e", 21);
+  test::TempDir tmp;
+  test::write_bytes(tmp / "old.pt", legacy);
+  const std::string message = open_error(tmp / "old.pt");
+  EXPECT_EQ(message.find((tmp / "old.pt").string() + ": legacy PyTorch checkpoint"), 0u) << message;
+  EXPECT_NE(message.find("torch >= 1.6"), std::string::npos) << message;
+  EXPECT_NE(message.find("safetensors"), std::string::npos) << message;
+  // Any bare pickle stream (here protocol 4, holding None) gets the same hint, not a safetensors error.
+  test::write_bytes(tmp / "p4.pkl", std::string("\x80\x04N."));
+  EXPECT_NE(open_error(tmp / "p4.pkl").find("legacy PyTorch checkpoint"), std::string::npos);
+}
+
 TEST(TorchCheckpoint, BigEndianArchiveIsRefused) {
   test::TempDir tmp;
   std::string pickle = test::state_dict_pickle({{"w", test::tensor_pickle({"FloatStorage", "0", 1, 0, {1}, {1}})}});

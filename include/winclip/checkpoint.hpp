@@ -35,7 +35,8 @@ class WeightFile {
  public:
   // Opens a .safetensors file or a torch.save zip (.bin/.pt), recognised by content, not by extension.
   // Throws Error naming the file (and the tensor) for anything malformed: bad header, offsets outside the
-  // file, overlapping tensors, unknown dtype, size/shape mismatch, truncation.
+  // file, overlapping tensors, unknown dtype, size/shape mismatch, truncation. A legacy (pre-1.6, bare
+  // pickle) torch.save file is refused with advice to re-save or convert it.
   static WeightFile open(const std::filesystem::path& path);
 
   const std::filesystem::path& path() const { return path_; }

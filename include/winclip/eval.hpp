@@ -10,11 +10,13 @@
 // metrics.json) and averages skip it, with a warning.
 //
 // Resumable. Each image's score and [S, S] map are written to OUT/cache/<run id>/<category>/<seed>/ as soon
-// as they are computed (atomically). The run id hashes everything that changes a result (model weights,
-// precision, templates, class-name mode, scales, resize, temperature, batch size, shots, limit, dataset
-// location), so a rerun with the same arguments reads back what is finished and computes the rest in the
-// same batches, giving identical metrics; other arguments get their own cache.
+// as they are computed (atomically). The run id hashes everything that changes a result (model weights and
+// the weights file's path, size and modification time, precision, templates, class-name mode, scales,
+// resize, temperature, batch size, shots, limit, dataset location), so a rerun with the same arguments
+// reads back what is finished and computes the rest in the same batches, giving identical metrics; other
+// arguments get their own cache.
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -26,6 +28,8 @@
 
 #include "winclip/datasets.hpp"
 #include "winclip/detector.hpp"
+#include "winclip/error.hpp"
+#include "winclip/metrics.hpp"
 #include "winclip/model.hpp"
 
 namespace winclip {
@@ -37,11 +41,21 @@ struct EvalOptions {
   std::vector<uint64_t> seeds = {0, 1, 2, 3, 4};  // one draw each; unused with shots 0
   int limit = 0;                                  // first `limit` test images per defect type; 0 = all
   bool pixel_metrics = true;                      // off: masks are not needed, pixel metrics are null
-  bool save_maps = false;                         // OUT/maps/<category>/<seed>/<defect>/<stem>.npy
+  AuprMethod aupr = AuprMethod::step;             // how image_ap is computed (it reads the cached scores)
+  bool save_maps = false;                         // OUT/maps/<category>/<seed>/<defect>/<stem>.npy, OUT/masks
   bool fresh = false;                             // discard OUT/cache first
   bool show_progress = true;                      // the progress bar (drawn on a terminal only)
   DetectorOptions detector;                       // class_name is set to each category's name
   std::filesystem::path out;
+  // Not owned; may be null. Once it reads true (a signal handler sets it), the run stops before scoring its
+  // next batch and run_eval throws EvalInterrupted; what was computed stays in the cache.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+// run_eval was stopped through EvalOptions::stop.
+class EvalInterrupted : public Error {
+ public:
+  using Error::Error;
 };
 
 // The six numbers of one evaluation, as fractions in [0, 1].
@@ -92,9 +106,11 @@ struct EvalResult {
   std::vector<std::string> warnings;  // undefined metrics, means over fewer categories
 };
 
-// Runs the evaluation, reading finished images from OUT/cache and writing new ones there (and the maps with
-// save_maps). Throws Error for an unknown category, a missing mask (with pixel metrics), too few training
-// images for `shots`, an unreadable image, or bad options.
+// Runs the evaluation, reading finished images from OUT/cache and writing new ones there. With save_maps,
+// as each category is done, replaces its OUT/maps/<category> and OUT/masks/<category>: the maps and the S×S
+// ground truth (PNG, 0/255) its pixel metrics were computed from. Throws Error for an unknown category, a
+// missing mask (with pixel metrics), too few training images for `shots`, an unreadable image, or bad
+// options; EvalInterrupted when stopped.
 EvalResult run_eval(std::shared_ptr<const ClipModel> model, const EvalOptions& options);
 
 // Mean of each metric over `values`, skipping empty ones; then a warning names the skipped `names` (of

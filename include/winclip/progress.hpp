@@ -1,7 +1,8 @@
 #pragma once
-// A one-line progress bar on stderr for downloads and long loops: label, done/total (items or bytes), rate
-// and time left. It draws only when stderr is a terminal, so logs and pipes stay clean, and at most ten
-// times a second, so a tight loop does not spend its time printing. Use it from one thread.
+// A one-line progress bar on stderr for downloads and long loops over images: label, done/total (images or
+// bytes), rate (images/s or bytes/s) and time left. It draws only when stderr is a terminal, so logs and pipes
+// stay clean, and at most ten times a second, so a tight loop does not spend its time printing. Use it from one
+// thread.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -9,13 +10,13 @@
 
 namespace winclip {
 
-enum class ProgressUnit { Items, Bytes };
+enum class ProgressUnit { Images, Bytes };
 
 // Everything one line shows. Formatting is a pure function of this, testable without a terminal.
 struct ProgressSnapshot {
   std::string label;
-  ProgressUnit unit = ProgressUnit::Items;
-  uint64_t start = 0;   // done before this run (a resumed download): counted in the bar, not in the rate
+  ProgressUnit unit = ProgressUnit::Images;
+  uint64_t start = 0;  // done before this run (a resumed download or evaluation): in the bar, not the rate
   uint64_t done = 0;
   uint64_t total = 0;   // 0 = unknown: no bar, percentage or ETA
   double elapsed_seconds = 0;
@@ -28,7 +29,7 @@ std::string format_duration(double seconds);       // "0:07", "12:34", "1:02:03"
 
 class ProgressBar {
  public:
-  ProgressBar(std::string label, uint64_t total, ProgressUnit unit = ProgressUnit::Items, uint64_t start = 0,
+  ProgressBar(std::string label, uint64_t total, ProgressUnit unit = ProgressUnit::Images, uint64_t start = 0,
               std::FILE* out = stderr);
   ~ProgressBar();
   ProgressBar(const ProgressBar&) = delete;

@@ -14,17 +14,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "winclip/splitmix64.hpp"
+
 namespace winclip {
-
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t next();
-  uint64_t below(uint64_t bound);  // uniform in [0, bound); bound > 0
-
- private:
-  uint64_t state_;
-};
 
 // Indices into a sorted list of `count` training images: the first k of its seeded shuffle. Throws Error
 // when k > count.

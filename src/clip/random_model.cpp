@@ -5,20 +5,12 @@
 
 #include "winclip/checkpoint.hpp"
 #include "winclip/error.hpp"
+#include "winclip/splitmix64.hpp"
 
 namespace winclip {
 namespace {
 
-constexpr uint64_t kGoldenGamma = 0x9E3779B97F4A7C15ull;
 constexpr float kLogitScale = 2.65926003693f;  // ln(1/0.07), open_clip's initial logit_scale
-
-// splitmix64's output function (Steele, Lea, Flood 2014): a bijective mix of x + γ.
-uint64_t splitmix64(uint64_t x) {
-  x += kGoldenGamma;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 uint64_t fnv1a64(const std::string& text) {
   uint64_t hash = 0xcbf29ce484222325ull;
@@ -62,7 +54,7 @@ void fill_random(std::span<float> out, uint64_t stream, InitScale scale) {
   const auto n = static_cast<int64_t>(out.size());
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i) {
-    const uint64_t u = splitmix64(stream + static_cast<uint64_t>(i) * kGoldenGamma);
+    const uint64_t u = splitmix64(stream + static_cast<uint64_t>(i) * kSplitMix64Gamma);
     const auto sum = static_cast<int64_t>((u & 0xffff) + ((u >> 16) & 0xffff) + ((u >> 32) & 0xffff) + (u >> 48));
     // Rounding to float before adding the mean keeps the compiler from fusing a multiply-add, which would
     // change the last bit on some machines.

@@ -18,12 +18,31 @@ const char* dtype_name(DType dtype) {
 
 size_t dtype_size(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
 
+namespace {
+
+// torch.save before 1.6 (or with _use_new_zipfile_serialization=False) writes bare pickle streams: a
+// PROTO opcode (0x80) with protocol 2 to 5, then the pickled legacy magic number. A safetensors file could
+// start with the same two bytes (its little-endian header length), but its ninth byte opens the JSON
+// header, which no pickle has there.
+bool is_bare_pickle(const detail::MappedFile& file) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(file.data());
+  if (file.size() < 2 || bytes[0] != 0x80 || bytes[1] < 2 || bytes[1] > 5) return false;
+  return file.size() <= 8 || bytes[8] != '{';
+}
+
+}  // namespace
+
 WeightFile WeightFile::open(const std::filesystem::path& path) {
   auto file = detail::MappedFile::open(path);
   // torch.save writes a zip archive; every zip starts with a local file header.
   constexpr char kZipMagic[4] = {'P', 'K', '\x03', '\x04'};
   const bool is_zip = file->size() >= sizeof(kZipMagic) && std::memcmp(file->data(), kZipMagic, sizeof(kZipMagic)) == 0;
   if (is_zip) return WeightFile(path, file, detail::parse_torch_zip(*file, path.string()));
+  if (is_bare_pickle(*file))
+    throw Error(path.string(),
+                "legacy PyTorch checkpoint (a bare pickle stream, written by torch.save before torch 1.6), which "
+                "winclip does not read; re-save it with torch >= 1.6 (torch.save's default zip format) or convert "
+                "it to safetensors");
   auto contents = detail::parse_safetensors(*file, path.string());
   return WeightFile(path, std::move(file), std::move(contents.entries), std::move(contents.metadata));
 }

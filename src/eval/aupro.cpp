@@ -20,7 +20,9 @@ MaskRegions find_regions(std::span<const uint8_t> mask, int height, int width) {
 }
 
 ProArea::ProArea(double fpr_limit, int64_t negatives, std::span<const uint32_t> region_sizes)
-    : fpr_limit_(fpr_limit), negatives_(static_cast<double>(negatives)), complete_(negatives == 0 || region_sizes.empty()) {
+    : fpr_limit_(fpr_limit),
+      negatives_(static_cast<double>(negatives)),
+      complete_(negatives == 0 || region_sizes.empty()) {
   inverse_region_size_.reserve(region_sizes.size());
   for (uint32_t size : region_sizes) inverse_region_size_.push_back(1.0 / size);
 }

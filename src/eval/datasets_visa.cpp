@@ -41,6 +41,7 @@ std::vector<std::string> split_record(const std::string& line) {
 fs::path split_file(const fs::path& root) { return root / "split_csv" / "1cls.csv"; }
 
 std::vector<SplitRow> read_split(const fs::path& root) {
+  if (!fs::is_directory(root)) throw Error(root.string(), "VisA root is not a directory");
   const fs::path path = split_file(root);
   std::ifstream in(path);
   if (!in) throw Error(path.string(), "cannot open the VisA one-class split (is --root the VisA folder?)");

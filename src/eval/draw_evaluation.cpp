@@ -101,15 +101,14 @@ SeedResult evaluate_draw(const CategoryContext& context, uint64_t seed, std::vec
   const size_t n = category.test.size(), batch = static_cast<size_t>(options.detector.batch_size);
   for (size_t begin = 0; begin < n; begin += batch) {
     const size_t end = std::min(n, begin + batch);
-    const std::vector<ImageResult> batch_results = batch_cached(context.cache, category, seed, begin, end)
-                                                       ? read_batch(context, seed, begin, end)
-                                                       : score_batch(context, seed, references, begin, end);
+    const bool cached = batch_cached(context.cache, category, seed, begin, end);
+    if (!cached && options.stop && options.stop->load())
+      throw EvalInterrupted("evaluation interrupted; the finished images are kept in " + context.cache.dir().string());
+    const std::vector<ImageResult> batch_results =
+        cached ? read_batch(context, seed, begin, end) : score_batch(context, seed, references, begin, end);
     for (size_t i = begin; i < end; ++i) {
       const TestImage& test = category.test[i];
       const ImageResult& r = batch_results[i - begin];
-      if (options.save_maps)
-        context.cache.link_map(category.name, seed, test.key(),
-                               options.out / "maps" / category.name / std::to_string(seed) / (test.key() + ".npy"));
       if (options.pixel_metrics)
         pixels.add(r.map.data, context.masks[i].pixels, context.map_size, context.map_size, test.image.string());
       scores.push_back(r.score);
@@ -118,7 +117,7 @@ SeedResult evaluate_draw(const CategoryContext& context, uint64_t seed, std::vec
     }
   }
 
-  const ImageMetrics image = image_metrics(scores, labels, AuprMethod::step);
+  const ImageMetrics image = image_metrics(scores, labels, options.aupr);
   result.metrics.image_auroc = image.auroc;
   result.metrics.image_ap = image.aupr;
   result.metrics.image_f1max = image.f1_max;

@@ -6,6 +6,7 @@
 #include "eval/result_cache.hpp"
 #include "winclip/error.hpp"
 #include "winclip/eval.hpp"
+#include "winclip/overlay.hpp"
 
 namespace winclip {
 
@@ -27,11 +28,12 @@ void validate(const EvalOptions& o) {
 
 std::string absolute_path(const fs::path& path) { return fs::absolute(path).lexically_normal().string(); }
 
-// Everything that changes a stored score or map. Masks, categories, seeds and --save-maps do not: they
-// select or use results without changing them. Batch size and limit do, through how images are batched.
+// Everything that changes a stored score or map. Masks, categories, seeds, --aupr and --save-maps do not:
+// they select or use results without changing them. Batch size and limit do, through how images are batched.
 nlohmann::json result_settings(const ClipModel& model, const EvalOptions& o) {
   const DetectorOptions& d = o.detector;
   nlohmann::json settings = {{"model_fingerprint", model.fingerprint()},
+                             {"model_weights", fs::canonical(model.weights_path()).string()},
                              {"precision", precision_name(model.precision())},
                              {"templates", template_set_name(d.templates)},
                              {"raw_class_name", d.raw_class_name},
@@ -50,6 +52,17 @@ nlohmann::json result_settings(const ClipModel& model, const EvalOptions& o) {
     settings["root"] = absolute_path(o.dataset.root);
   }
   return settings;
+}
+
+// What identifies the cached results: the settings, and the state of the weights file. The fingerprint
+// reads only the first and last MiB of the weights, so a model rewritten in place (or fine-tuned only in
+// between) must be told apart by its size and modification time.
+nlohmann::json cache_key(const nlohmann::json& settings, const ClipModel& model) {
+  const fs::path weights = fs::canonical(model.weights_path());
+  nlohmann::json key = settings;
+  key["model_weights_size"] = fs::file_size(weights);
+  key["model_weights_modified"] = fs::last_write_time(weights).time_since_epoch().count();
+  return key;
 }
 
 std::vector<Category> load_categories(const EvalOptions& o) {
@@ -97,6 +110,27 @@ MetricSummary summarize_seeds(const std::vector<Metrics>& per_seed, const std::v
   return summary;
 }
 
+// OUT/maps/<category>/<seed>/<key>.npy (links to the cached maps) and OUT/masks/<category>/<key>.png (the
+// ground truth at S×S, 0/255), each folder replaced whole: no file of an earlier run with other images or
+// seeds stays among them.
+void save_maps(const EvalOptions& o, const eval::ResultCache& cache, const Category& category,
+               const std::vector<uint64_t>& seeds, const std::vector<GroundTruth>& masks, int size) {
+  for (const char* folder : {"maps", "masks"}) {
+    std::error_code ec;
+    fs::remove_all(o.out / folder / category.name, ec);
+    if (ec) throw Error((o.out / folder / category.name).string(), "cannot replace: " + ec.message());
+  }
+  for (uint64_t seed : seeds)
+    for (const auto& test : category.test)
+      cache.link_map(category.name, seed, test.key(),
+                     o.out / "maps" / category.name / std::to_string(seed) / (test.key() + ".npy"));
+  for (size_t i = 0; i < masks.size(); ++i) {
+    std::vector<uint8_t> png(masks[i].pixels.size());
+    std::transform(masks[i].pixels.begin(), masks[i].pixels.end(), png.begin(), [](uint8_t m) { return m ? 255 : 0; });
+    write_png_gray(o.out / "masks" / category.name / (category.test[i].key() + ".png"), size, size, png);
+  }
+}
+
 // Every draw of one category, and its mean (and spread) over them.
 CategoryResult evaluate_category(const eval::CategoryContext& context, const std::vector<uint64_t>& seeds,
                                  std::vector<std::string>& warnings) {
@@ -130,9 +164,10 @@ EvalResult run_eval(std::shared_ptr<const ClipModel> model, const EvalOptions& o
   EvalResult result;
   result.seeds = options.shots > 0 ? options.seeds : std::vector<uint64_t>{0};
   result.settings = result_settings(*model, options);
-  const eval::ResultCache cache(options.out, result.settings, options.fresh);
+  const eval::ResultCache cache(options.out, cache_key(result.settings, *model), options.fresh);
   result.settings["model"] = model->config().name;
   result.settings["pixel_metrics"] = options.pixel_metrics;
+  result.settings["aupr"] = options.aupr == AuprMethod::step ? "step" : "trapezoid";
 
   size_t total = 0;
   for (const auto& category : categories) total += category.test.size() * result.seeds.size();
@@ -140,7 +175,7 @@ EvalResult run_eval(std::shared_ptr<const ClipModel> model, const EvalOptions& o
   if (options.show_progress) {
     const size_t cached =
         count_cached(cache, categories, result.seeds, static_cast<size_t>(options.detector.batch_size));
-    progress = std::make_unique<ProgressBar>("eval", total, ProgressUnit::Items, cached);
+    progress = std::make_unique<ProgressBar>("eval", total, ProgressUnit::Images, cached);
   }
 
   const int size = model->image_size();
@@ -152,6 +187,7 @@ EvalResult run_eval(std::shared_ptr<const ClipModel> model, const EvalOptions& o
     eval::DrawDetector detector(model, detector_options);
     const eval::CategoryContext context{options, cache, category, masks, detector, size, progress.get()};
     result.categories.push_back(evaluate_category(context, result.seeds, result.warnings));
+    if (options.save_maps) save_maps(options, cache, category, result.seeds, masks, size);
   }
   if (progress) progress->finish();
   average_categories(result);

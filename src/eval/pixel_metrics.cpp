@@ -43,7 +43,8 @@ void PixelMetricsAccumulator::add(std::span<const float> map, std::span<const ui
   if (height <= 0 || width <= 0) throw Error(where, "empty map size " + size);
   const size_t pixels = static_cast<size_t>(height) * static_cast<size_t>(width);
   if (map.size() != pixels) throw Error(where, "map has " + std::to_string(map.size()) + " values, expected " + size);
-  if (mask.size() != pixels) throw Error(where, "mask has " + std::to_string(mask.size()) + " values, expected " + size);
+  if (mask.size() != pixels)
+    throw Error(where, "mask has " + std::to_string(mask.size()) + " values, expected " + size);
   // Region ids and the exact ROC sum are 32-bit / 63-bit quantities (see roc.hpp).
   if (static_cast<uint64_t>(pixel_count()) + pixels > std::numeric_limits<uint32_t>::max()) {
     throw Error(where, "more than 2^32 - 1 pixels pooled for one class");

@@ -23,7 +23,7 @@ std::string format_amount(uint64_t count, ProgressUnit unit) {
 
 std::string format_rate(double per_second, ProgressUnit unit) {
   if (unit == ProgressUnit::Bytes) return format_bytes(static_cast<uint64_t>(per_second)) + "/s";
-  return format_fixed(per_second, per_second < 10 ? 2 : 1) + " it/s";
+  return format_fixed(per_second, per_second < 10 ? 2 : 1) + " images/s";
 }
 
 }  // namespace
@@ -82,6 +82,8 @@ ProgressBar::ProgressBar(std::string label, uint64_t total, ProgressUnit unit, u
   snapshot_.start = start;
   snapshot_.done = start;
   snapshot_.total = total;
+  // At once, so a long first step (a model warming up, a slow server) already shows the work ahead.
+  if (enabled_) draw();
 }
 
 ProgressBar::~ProgressBar() { finish(); }
