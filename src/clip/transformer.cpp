@@ -1,5 +1,6 @@
 #include "clip/transformer.hpp"
 
+#include <mutex>
 #include <type_traits>
 
 #include "compute/aligned_vector.hpp"

@@ -1,7 +1,6 @@
 #pragma once
 // The pre-norm residual transformer shared by both CLIP towers, run over a packed batch of sequences.
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
