@@ -20,6 +20,11 @@ Tensor compute_prototypes(const ClipModel& model, const Tokenizer& tokenizer, co
 // without loading the model, and different for any two checkpoints we would meet in practice.
 std::string weights_fingerprint(const std::filesystem::path& weights_file);
 
+// The file's size and modification time: what a cache on this machine adds to the fingerprint (which reads
+// only the first and last MiB) to tell a model rewritten in place from the old one. Not portable, so bank
+// files do not use it.
+std::string weights_file_state(const std::filesystem::path& weights_file);
+
 struct PrototypeKey {
   std::string model_fingerprint;
   std::string object_name;  // after cleaning, exactly as it enters the prompts

@@ -7,6 +7,7 @@
 #include "winclip/error.hpp"
 #include "winclip/eval.hpp"
 #include "winclip/overlay.hpp"
+#include "winclip/prototypes.hpp"
 
 namespace winclip {
 
@@ -58,10 +59,8 @@ nlohmann::json result_settings(const ClipModel& model, const EvalOptions& o) {
 // reads only the first and last MiB of the weights, so a model rewritten in place (or fine-tuned only in
 // between) must be told apart by its size and modification time.
 nlohmann::json cache_key(const nlohmann::json& settings, const ClipModel& model) {
-  const fs::path weights = fs::canonical(model.weights_path());
   nlohmann::json key = settings;
-  key["model_weights_size"] = fs::file_size(weights);
-  key["model_weights_modified"] = fs::last_write_time(weights).time_since_epoch().count();
+  key["model_weights_state"] = weights_file_state(model.weights_path());
   return key;
 }
 

@@ -1,7 +1,6 @@
 #include "winclip/detector.hpp"
 
 #include <algorithm>
-#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
@@ -37,18 +36,11 @@ Tensor stack_images(const std::vector<Tensor>& images) {
   return out;
 }
 
-// The prototype cache is local, so besides the portable fingerprint (which samples only the first and last
-// MiB of the weights) it may key on the weights file's size and modification time: a text tower retrained
-// in place then never meets the prototypes of the old one.
-std::string local_model_key(const ClipModel& model) {
-  namespace fs = std::filesystem;
-  const fs::path weights = fs::canonical(model.weights_path());
-  return model.fingerprint() + ":" + std::to_string(fs::file_size(weights)) + ":" +
-         std::to_string(fs::last_write_time(weights).time_since_epoch().count());
-}
-
 Tensor resolve_prototypes(const ClipModel& model, const DetectorOptions& options, const std::string& object) {
-  const PrototypeKey key{local_model_key(model), object, options.templates};
+  // The cache is local, so it may key on the weights file's state as well: a text tower retrained in place
+  // then never meets the prototypes of the old one.
+  const PrototypeKey key{model.fingerprint() + ":" + weights_file_state(model.weights_path()), object,
+                         options.templates};
   if (!options.prototype_cache.empty())
     if (auto cached = PrototypeCache(options.prototype_cache).find(key)) return *cached;
   Tensor prototypes = compute_prototypes(model, Tokenizer::default_instance(), build_prompts(object, options.templates));

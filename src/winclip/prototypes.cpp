@@ -58,6 +58,12 @@ std::string weights_fingerprint(const fs::path& weights_file) {
   return hash.hex_digest().substr(0, 32);
 }
 
+std::string weights_file_state(const fs::path& weights_file) {
+  const fs::path file = fs::canonical(weights_file);
+  return std::to_string(fs::file_size(file)) + ":" +
+         std::to_string(fs::last_write_time(file).time_since_epoch().count());
+}
+
 PrototypeCache::PrototypeCache(fs::path dir) : dir_(std::move(dir)) {}
 
 fs::path PrototypeCache::entry_path(const PrototypeKey& key) const {
