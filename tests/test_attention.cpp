@@ -19,10 +19,7 @@ namespace {
 
 std::vector<float> random_values(size_t n, unsigned seed, float scale = 1.0f) {
   std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
+  return test::random_normal(n, rng, scale);
 }
 
 struct AttentionCase {

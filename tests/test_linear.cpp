@@ -12,13 +12,6 @@ using namespace winclip::compute;
 
 namespace {
 
-std::vector<float> random_values(size_t n, std::mt19937& rng, float scale = 1.0f) {
-  std::normal_distribution<float> dist(0.f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
 struct Case {
   int64_t m, k, n;
   WeightLayout layout;
@@ -28,10 +21,10 @@ struct Case {
 
 void check(const Case& c, MatmulPrecision precision, double tolerance) {
   std::mt19937 rng(static_cast<unsigned>(c.m * 131 + c.k * 7 + c.n));
-  auto x = random_values(static_cast<size_t>(c.m * c.k), rng);
-  auto w = random_values(static_cast<size_t>(c.k * c.n), rng, 1.0f / std::sqrt(static_cast<float>(c.k)));
-  auto b = c.bias ? random_values(static_cast<size_t>(c.n), rng) : std::vector<float>{};
-  auto y0 = random_values(static_cast<size_t>(c.m * c.n), rng);  // prior contents, used by AddToDst
+  auto x = test::random_normal(static_cast<size_t>(c.m * c.k), rng);
+  auto w = test::random_normal(static_cast<size_t>(c.k * c.n), rng, 1.0f / std::sqrt(static_cast<float>(c.k)));
+  auto b = c.bias ? test::random_normal(static_cast<size_t>(c.n), rng) : std::vector<float>{};
+  auto y0 = test::random_normal(static_cast<size_t>(c.m * c.n), rng);  // prior contents, used by AddToDst
   Linear linear(c.k, c.n, w, c.layout, b, precision);
   std::vector<float> expected = y0, actual = y0;
   linear_reference(x.data(), c.m, c.k, c.n, w.data(), c.layout, c.bias ? b.data() : nullptr, expected.data(),
@@ -64,10 +57,10 @@ TEST(Linear, Bf16StaysCloseToReference) {
 
 TEST(Linear, ReusesPrimitivesAcrossRowCounts) {
   std::mt19937 rng(3);
-  auto w = random_values(24 * 10, rng);
+  auto w = test::random_normal(24 * 10, rng);
   Linear linear(24, 10, w, WeightLayout::OutIn, {}, MatmulPrecision::FP32);
   for (int64_t m : {3, 100, 3, 1}) {
-    auto x = random_values(static_cast<size_t>(m * 24), rng);
+    auto x = test::random_normal(static_cast<size_t>(m * 24), rng);
     std::vector<float> expected(static_cast<size_t>(m * 10)), actual(expected.size());
     linear_reference(x.data(), m, 24, 10, w.data(), WeightLayout::OutIn, nullptr, expected.data(), Epilogue::None);
     linear.forward(x.data(), m, actual.data());

@@ -1,6 +1,7 @@
 #pragma once
 // Shared helpers for the tests: fixture paths, comparisons, temporary directories, running the CLI.
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ class TempDir {
 };
 
 double max_abs_diff(const float* a, const float* b, size_t n);
+
+// n draws of N(0, scale²) from rng: random operands for kernel-versus-reference tests.
+std::vector<float> random_normal(size_t n, std::mt19937& rng, float scale = 1.0f);
 double max_abs_diff(const Tensor& a, const Tensor& b);  // fails the test if the shapes differ
 
 struct CommandResult {
