@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "compute/aligned_vector.hpp"
+#include "compute/amx_matmul.hpp"
 #include "compute/bf16.hpp"
 #include "compute/engine.hpp"
 #include "winclip/error.hpp"
@@ -37,6 +38,10 @@ dnnl::primitive_attr make_attr(Epilogue epilogue) {
 
 struct Linear::Impl {
   dt weight_type = dt::f32;
+  // bf16 on a CPU with AMX: our tile kernel, whose weights replace oneDNN's (one copy kept, never both).
+  bool amx = false;
+  AmxWeights amx_weights;
+  std::vector<float> bias_values;
   memory::desc weight_desc;  // final (possibly blocked) layout chosen by oneDNN
   memory weights;
   memory bias;
@@ -68,6 +73,12 @@ Linear::Linear(int64_t in_features, int64_t out_features, const std::vector<floa
   auto& impl = *impl_;
   impl.weight_type = precision == MatmulPrecision::BF16 ? dt::bf16 : dt::f32;
   impl.has_bias = !bias.empty();
+  if (precision == MatmulPrecision::BF16 && amx_available()) {
+    impl.amx = true;
+    impl.amx_weights = AmxWeights(weight.data(), layout, k_, n_);
+    impl.bias_values = std::move(bias);
+    return;
+  }
 
   // Let oneDNN pick the layout it computes fastest with, then convert the checkpoint layout into it once.
   memory::desc any({k_, n_}, impl.weight_type, tag::any);
@@ -88,7 +99,10 @@ Linear::~Linear() = default;
 Linear::Linear(Linear&&) noexcept = default;
 Linear& Linear::operator=(Linear&&) noexcept = default;
 
-size_t Linear::weight_bytes() const { return impl_ ? impl_->weight_desc.get_size() : 0; }
+size_t Linear::weight_bytes() const {
+  if (!impl_) return 0;
+  return impl_->amx ? impl_->amx_weights.bytes() : impl_->weight_desc.get_size();
+}
 
 void Linear::forward(const float* x, int64_t m, float* y, Epilogue epilogue) const {
   if (impl_->weight_type == dt::f32) return forward(x, m, y, ActivationType::F32, epilogue);
@@ -100,6 +114,9 @@ void Linear::forward(const float* x, int64_t m, float* y, Epilogue epilogue) con
 void Linear::forward(const void* x, int64_t m, void* y, ActivationType y_type, Epilogue epilogue) const {
   if (m == 0) return;
   auto& impl = *impl_;
+  if (impl.amx)
+    return amx_matmul(static_cast<const uint16_t*>(x), m, impl.amx_weights,
+                      impl.has_bias ? impl.bias_values.data() : nullptr, epilogue, y, y_type);
   const dt dst_type = y_type == ActivationType::BF16 ? dt::bf16 : dt::f32;
   std::lock_guard<std::mutex> lock(impl.mutex);
   auto key = std::make_tuple(m, epilogue, dst_type);

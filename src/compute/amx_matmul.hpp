@@ -1,0 +1,50 @@
+#pragma once
+// bf16 matrix products on Intel AMX tiles, for the one shape class that dominates WinCLIP: thousands of
+// packed window tokens times a transformer weight matrix. oneDNN 2.6 (Debian 12's) reaches ~30 % of this
+// hardware's AMX peak on these shapes; this kernel — 32×32 output blocks held in four tile registers,
+// weights packed once into the tiles' pair-interleaved layout, epilogue fused on the way out — is the
+// engine's bf16 path where the CPU has AMX. linear_reference (linear.hpp) is its plain reference, and
+// Linear falls back to oneDNN elsewhere.
+#include <cstdint>
+
+#include "compute/aligned_vector.hpp"
+#include "compute/linear.hpp"
+
+namespace winclip::compute {
+
+// True when the CPU has AMX-BF16 and the kernel granted this process the tile state (Linux ≥ 5.16), and
+// WINCLIP_MATMUL is not "onednn" (the switch that lets a benchmark compare both paths on one machine).
+bool amx_available();
+
+// Weights [K, N] as the kernel reads them: for each 32-column panel, for each 32-deep step of K, two
+// 16-column tiles of 16 rows, row r holding (k, k+1) pairs for k = step·32 + 2r. K and N are padded with
+// zeros to multiples of 32.
+// (Members are defined out of line on purpose: the kernel's translation unit is compiled for AMX and
+// AVX-512, and must not emit inline code that other, baseline, units could end up linked against.)
+class AmxWeights {
+ public:
+  AmxWeights();
+  AmxWeights(const float* weight, WeightLayout layout, int64_t k, int64_t n);
+
+  int64_t k() const;
+  int64_t n() const;
+  int64_t k_steps() const;
+  int64_t panels() const;
+  const uint16_t* panel(int64_t p) const;  // k_steps()·1024 values
+  size_t bytes() const;
+
+ private:
+  int64_t k_ = 0, n_ = 0, k_padded_ = 0, n_padded_ = 0;
+  AlignedVector<uint16_t> data_;
+};
+
+// y[m, N] = epilogue(x[m, K] · W + bias): x bf16 row-major; y float or bf16 (`y_type`); bias null or N
+// floats. Throws winclip::Error unless amx_available().
+void amx_matmul(const uint16_t* x, int64_t m, const AmxWeights& weights, const float* bias, Epilogue epilogue,
+                void* y, ActivationType y_type);
+
+// The kernel itself (amx_kernel.cpp), without the check.
+void amx_matmul_tiles(const uint16_t* x, int64_t m, const AmxWeights& weights, const float* bias,
+                      Epilogue epilogue, void* y, ActivationType y_type);
+
+}  // namespace winclip::compute
