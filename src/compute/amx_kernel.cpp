@@ -17,9 +17,10 @@ namespace {
 typedef float f32x16 __attribute__((vector_size(64)));
 typedef int32_t i32x16 __attribute__((vector_size(64)));
 
-constexpr int64_t kBlock = 32;              // output block: 2×2 tiles of 16×16 floats
-constexpr int64_t kChunkBytes = 1 << 20;    // rows of x one work item keeps hot in L2 across its panels
-constexpr int64_t kPieceSteps = 14;         // K slice whose weights (28 KiB) stay in L1
+constexpr int64_t kBlock = 32;  // output block: 2×2 tiles of 16×16 floats, kept in tiles over all of K
+// Weights one sub-block of panels may occupy: they stay in the core's L2 (2 MiB here) while every row
+// block of the work item streams past them.
+constexpr int64_t kPanelBytes = 1 << 20;
 
 struct alignas(64) TileConfig {
   uint8_t palette = 1;
@@ -36,39 +37,6 @@ void configure_tiles() {
     config.bytes_per_row[t] = 64;
   }
   _tile_loadconfig(&config);
-}
-
-// acc[32][32] (+)= a · panel over `k_steps` 32-deep steps of K, a being one row block of x packed by
-// pack_chunk: tiles 0–3 accumulate, 4–5 hold x's two row halves, 6–7 the panel's two column halves.
-// `first` starts from zero, else from acc.
-void block_product(const uint16_t* a, const uint16_t* panel, int64_t k_steps, bool first, float* acc) {
-  constexpr int64_t acc_stride = kBlock * sizeof(float);
-  if (first) {
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-  } else {
-    _tile_loadd(0, acc, acc_stride);
-    _tile_loadd(1, acc + 16, acc_stride);
-    _tile_loadd(2, acc + 16 * kBlock, acc_stride);
-    _tile_loadd(3, acc + 16 * kBlock + 16, acc_stride);
-  }
-  for (int64_t s = 0; s < k_steps; ++s) {
-    // Each load placed just before its first use, so loads overlap the products already issued.
-    _tile_loadd(4, a + s * 1024, 64);
-    _tile_loadd(6, panel + s * 1024, 64);
-    _tile_dpbf16ps(0, 4, 6);
-    _tile_loadd(7, panel + s * 1024 + 512, 64);
-    _tile_dpbf16ps(1, 4, 7);
-    _tile_loadd(5, a + s * 1024 + 512, 64);
-    _tile_dpbf16ps(2, 5, 6);
-    _tile_dpbf16ps(3, 5, 7);
-  }
-  _tile_stored(0, acc, acc_stride);
-  _tile_stored(1, acc + 16, acc_stride);
-  _tile_stored(2, acc + 16 * kBlock, acc_stride);
-  _tile_stored(3, acc + 16 * kBlock + 16, acc_stride);
 }
 
 __m512 reciprocal(__m512 d) {
@@ -123,16 +91,25 @@ struct Output {
   Epilogue epilogue;
 };
 
-// y[row0 + r, col0 + c] = epilogue(acc[r][c] + bias) for the block's valid rows × cols.
-void finish_block(const float* acc, int64_t rows, int64_t cols, int64_t row0, int64_t col0, const Output& out) {
+// A finished block (acc[32][32], rows × cols valid, at y[row0.., col0..]) whose epilogue has run for its
+// first `done` rows. The rest runs a few rows at a time between the tile products of the next block, so
+// the AVX-512 work (bias, GELU, residual, rounding) overlaps the AMX work instead of following it.
+struct Pending {
+  const float* acc = nullptr;
+  int64_t rows = 0, cols = 0, row0 = 0, col0 = 0, done = 0;
+};
+
+// y[row0 + r, col0 + c] = epilogue(acc[r][c] + bias) for rows r in [done, until) of the pending block.
+void finish_rows(Pending& block, int64_t until, const Output& out) {
   const size_t elem = out.bf16 ? 2 : 4;
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c0 = 0; c0 < cols; c0 += 16) {
-      const int64_t lanes = cols - c0 < 16 ? cols - c0 : 16;
+  const int64_t end = until < block.rows ? until : block.rows;
+  for (int64_t r = block.done; r < end; ++r) {
+    for (int64_t c0 = 0; c0 < block.cols; c0 += 16) {
+      const int64_t lanes = block.cols - c0 < 16 ? block.cols - c0 : 16;
       const __mmask16 mask = static_cast<__mmask16>((1u << lanes) - 1u);
-      __m512 v = _mm512_load_ps(acc + r * kBlock + c0);
-      if (out.bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, out.bias + col0 + c0));
-      char* dst = static_cast<char*>(out.y) + ((row0 + r) * out.ld + col0 + c0) * static_cast<int64_t>(elem);
+      __m512 v = _mm512_load_ps(block.acc + r * kBlock + c0);
+      if (out.bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, out.bias + block.col0 + c0));
+      char* dst = static_cast<char*>(out.y) + ((block.row0 + r) * out.ld + block.col0 + c0) * static_cast<int64_t>(elem);
       switch (out.epilogue) {
         case Epilogue::None: break;
         case Epilogue::Gelu: v = gelu_erf(v); break;
@@ -142,23 +119,50 @@ void finish_block(const float* acc, int64_t rows, int64_t cols, int64_t row0, in
       store_lanes(dst, out.bf16, mask, v);
     }
   }
+  if (end > block.done) block.done = end;
 }
 
-// Rows [0, rows) of x (K wide) in the order the tiles read them: for each 32-row block, for each step of
-// K, its two 16×32 halves, 1 KiB each and contiguous (so hardware prefetch sees plain streams, not 32
-// strided rows). Rows and columns past x are zeros, so padding only ever multiplies zero weights by zero.
-void pack_chunk(const uint16_t* x, int64_t rows, int64_t k, int64_t steps, uint16_t* packed) {
-  const int64_t blocks = (rows + kBlock - 1) / kBlock;
-  for (int64_t b = 0; b < blocks; ++b) {
-    for (int64_t r = 0; r < kBlock; ++r) {
-      const int64_t row = b * kBlock + r, half = r / 16;
-      uint16_t* dst = packed + b * steps * 1024 + half * 512 + (r % 16) * 32;
-      for (int64_t s = 0; s < steps; ++s, dst += 1024) {
-        const int64_t valid = row >= rows ? 0 : (k - s * 32 < 32 ? k - s * 32 : 32);
-        if (valid > 0) std::memcpy(dst, x + row * k + s * 32, static_cast<size_t>(valid) * sizeof(uint16_t));
-        if (valid < 32) std::memset(dst + valid, 0, static_cast<size_t>(32 - valid) * sizeof(uint16_t));
-      }
-    }
+// acc[32][32] = a · panel over all `steps` 32-deep steps of K. `a` is 32 rows of bf16 `lda` bytes apart
+// (x itself when its rows are whole steps, else a zero-padded copy). The accumulators never leave the tiles
+// until K is done: reloading them per K slice cost more than streaming both operands from L2.
+// Tiles 0–3 accumulate, 4–5 hold x's two row halves, 6–7 the panel's two column halves.
+// Meanwhile the epilogue of `pending` advances by a few rows per step of K.
+void block_product(const uint16_t* a, int64_t lda, const uint16_t* panel, int64_t steps, float* acc,
+                   Pending& pending, const Output& out) {
+  const int64_t rows_per_step = (kBlock + steps - 1) / steps;
+  constexpr int64_t acc_stride = kBlock * sizeof(float);
+  const uint16_t* a_low = a + 16 * (lda / 2);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (int64_t s = 0; s < steps; ++s) {
+    // Each load placed just before its first use, so loads overlap the products already issued.
+    _tile_loadd(4, a + s * 32, lda);
+    _tile_loadd(6, panel + s * 1024, 64);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_loadd(7, panel + s * 1024 + 512, 64);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_loadd(5, a_low + s * 32, lda);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+    finish_rows(pending, (s + 1) * rows_per_step, out);
+  }
+  finish_rows(pending, kBlock, out);
+  _tile_stored(0, acc, acc_stride);
+  _tile_stored(1, acc + 16, acc_stride);
+  _tile_stored(2, acc + 16 * kBlock, acc_stride);
+  _tile_stored(3, acc + 16 * kBlock + 16, acc_stride);
+}
+
+// Rows [0, rows) of x (K wide) as 32 rows of `kp` ≥ K columns, zeros past x: for a tail block, or when
+// K is not whole steps.
+void pad_rows(const uint16_t* x, int64_t rows, int64_t k, int64_t kp, uint16_t* padded) {
+  for (int64_t r = 0; r < kBlock; ++r) {
+    uint16_t* dst = padded + r * kp;
+    const int64_t valid = r < rows ? k : 0;
+    if (valid > 0) std::memcpy(dst, x + r * k, static_cast<size_t>(valid) * sizeof(uint16_t));
+    std::memset(dst + valid, 0, static_cast<size_t>(kp - valid) * sizeof(uint16_t));
   }
 }
 
@@ -168,47 +172,57 @@ void amx_matmul_tiles(const uint16_t* x, int64_t m, const AmxWeights& weights, c
                       Epilogue epilogue, void* y, ActivationType y_type) {
   const int64_t k = weights.k(), n = weights.n(), steps = weights.k_steps(), panels = weights.panels();
   const int64_t kp = steps * 32;
-  int64_t chunk_rows = kChunkBytes / (kp * 2) / kBlock * kBlock;
-  chunk_rows = chunk_rows < kBlock ? kBlock : (chunk_rows > 256 ? 256 : chunk_rows);
-  const int64_t chunks = (m + chunk_rows - 1) / chunk_rows;
-  // Enough work items to keep every thread busy to the end: split the columns too when rows are few.
+  const bool direct = kp == k;  // x's rows are whole steps: tiles read them in place
+  const int64_t blocks = (m + kBlock - 1) / kBlock;
+  // Work items: runs of row blocks × groups of panels, enough of them to keep every thread busy to the
+  // end; columns are split too when rows are few.
   const int64_t wanted = 2 * omp_get_max_threads();
-  int64_t groups = (wanted + chunks - 1) / chunks;
+  const int64_t runs = blocks < wanted ? blocks : wanted;
+  const int64_t blocks_per_run = (blocks + runs - 1) / runs;
+  int64_t groups = (wanted + runs - 1) / runs;
   const int64_t max_groups = (panels + 3) / 4;  // at least 4 panels (128 columns) per item
   groups = groups > max_groups ? max_groups : (groups < 1 ? 1 : groups);
   const int64_t panels_per_group = (panels + groups - 1) / groups;
-  const int64_t items = chunks * groups;
-  const int64_t pieces = (steps + kPieceSteps - 1) / kPieceSteps;
-  const int64_t piece_steps = (steps + pieces - 1) / pieces;
+  int64_t sub_panels = kPanelBytes / (kp * kBlock * 2);
+  sub_panels = sub_panels < 1 ? 1 : sub_panels;
   const Output out{y, y_type == ActivationType::BF16, n, bias, epilogue};
 
 #pragma omp parallel
   {
     configure_tiles();
-    float* acc = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(chunk_rows * kBlock) * sizeof(float)));
-    uint16_t* packed = static_cast<uint16_t*>(std::aligned_alloc(64, static_cast<size_t>(chunk_rows * kp * 2)));
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t item = 0; item < items; ++item) {
-      const int64_t chunk = item / groups, group = item % groups;
-      const int64_t r0 = chunk * chunk_rows, rows = (m - r0 < chunk_rows) ? m - r0 : chunk_rows;
+    // Two accumulator blocks: one being filled by the tiles, one whose epilogue is pending.
+    float* acc = static_cast<float*>(std::aligned_alloc(64, 2 * kBlock * kBlock * sizeof(float)));
+    Pending pending;
+    int64_t filled = 0;
+    uint16_t* padded = static_cast<uint16_t*>(std::aligned_alloc(64, static_cast<size_t>(kBlock * kp * 2)));
+#pragma omp for schedule(dynamic, 1) nowait
+    for (int64_t item = 0; item < runs * groups; ++item) {
+      const int64_t run = item / groups, group = item % groups;
+      const int64_t b0 = run * blocks_per_run, b1 = (b0 + blocks_per_run < blocks) ? b0 + blocks_per_run : blocks;
       const int64_t p0 = group * panels_per_group;
       const int64_t p1 = (p0 + panels_per_group < panels) ? p0 + panels_per_group : panels;
-      pack_chunk(x + r0 * k, rows, k, steps, packed);
-      // For each panel, K is cut into slices whose weights (piece_steps · 2 KiB) stay in L1 while every row
-      // block of the chunk streams past them; partial sums wait in `acc` between slices.
-      for (int64_t p = p0; p < p1; ++p) {
-        const uint16_t* panel = weights.panel(p);
-        for (int64_t s0 = 0; s0 < steps; s0 += piece_steps) {
-          const int64_t ns = (steps - s0 < piece_steps) ? steps - s0 : piece_steps;
-          for (int64_t rb = 0; rb < rows; rb += kBlock)
-            block_product(packed + rb * kp + s0 * 1024, panel + s0 * 1024, ns, s0 == 0, acc + rb * kBlock);
+      for (int64_t q0 = p0; q0 < p1; q0 += sub_panels) {
+        const int64_t q1 = (q0 + sub_panels < p1) ? q0 + sub_panels : p1;
+        for (int64_t b = b0; b < b1; ++b) {
+          const int64_t r0 = b * kBlock, rows = (m - r0 < kBlock) ? m - r0 : kBlock;
+          const uint16_t* a = x + r0 * k;
+          int64_t lda = k * 2;
+          if (!direct || rows < kBlock) {
+            pad_rows(a, rows, k, kp, padded);
+            a = padded;
+            lda = kp * 2;
+          }
+          for (int64_t p = q0; p < q1; ++p) {
+            float* block = acc + (filled++ % 2) * kBlock * kBlock;
+            block_product(a, lda, weights.panel(p), steps, block, pending, out);
+            const int64_t cols = (n - p * kBlock < kBlock) ? n - p * kBlock : kBlock;
+            pending = Pending{block, rows, cols, r0, p * kBlock, 0};
+          }
         }
-        const int64_t cols = (n - p * kBlock < kBlock) ? n - p * kBlock : kBlock;
-        for (int64_t rb = 0; rb < rows; rb += kBlock)
-          finish_block(acc + rb * kBlock, (rows - rb < kBlock) ? rows - rb : kBlock, cols, r0 + rb, p * kBlock, out);
       }
     }
-    std::free(packed);
+    finish_rows(pending, kBlock, out);
+    std::free(padded);
     std::free(acc);
     _tile_release();
   }
