@@ -75,6 +75,30 @@ TEST(Attention, CausalMatchesReference) {
   check_attention({48, 4, {20, 3}, true});
 }
 
+TEST(Attention, WritesOnlyTheRowsReadOut) {
+  // Windows read out by their class token, a full sequence read whole, and one long sequence cut short.
+  SequenceBatch all, some;
+  const std::vector<int64_t> lengths = {5, 226, 10, 40}, read = {1, 226, 1, 3};
+  for (size_t s = 0; s < lengths.size(); ++s) {
+    all.add(lengths[s]);
+    some.add(lengths[s], read[s]);
+  }
+  const int64_t w = 128, rows = all.total_rows();
+  const auto qkv = random_values(static_cast<size_t>(rows * 3 * w), 11, 3.0f);
+  std::vector<float> every(static_cast<size_t>(rows * w)), part(every.size(), 42.f);
+  multi_head_attention(qkv.data(), w, 2, all, every.data());
+  multi_head_attention(qkv.data(), w, 2, some, part.data());
+  for (size_t s = 0; s < lengths.size(); ++s)
+    for (int64_t i = 0; i < lengths[s]; ++i)
+      for (int64_t t = 0; t < w; ++t) {
+        const size_t at = static_cast<size_t>((some.offsets[s] + i) * w + t);
+        if (i < read[s])
+          ASSERT_EQ(part[at], every[at]) << "sequence " << s << " row " << i;
+        else
+          ASSERT_EQ(part[at], 42.f) << "sequence " << s << " row " << i << " was not read out but written";
+      }
+}
+
 TEST(Attention, EmptyBatchWritesNothing) {
   SequenceBatch batch;
   std::vector<float> qkv(3), out(1, 42.f);

@@ -5,7 +5,9 @@
 
 #include <random>
 
+#include "clip/transformer.hpp"
 #include "clip/vision_tower.hpp"
+#include "compute/aligned_vector.hpp"
 #include "compute/attention.hpp"
 #include "compute/layer_norm.hpp"
 #include "compute/linear.hpp"
@@ -103,4 +105,34 @@ TEST(MaskableInference, FullImageIsTheUnmaskedSequence) {
   auto expected = masked_reference(wf, model->config(), tower.embed(image).data, std::vector<bool>(226, true));
   auto result = model->encode_images(image);
   EXPECT_LE(test::max_abs_diff(expected.data(), result.image_embeddings.ptr(), expected.size()), 1e-5);
+}
+
+// The last block run only for the rows read out (a full sequence whole, windows by their class token) must
+// give those rows what running it for every row gives, in both precisions.
+TEST(MaskableInference, LastBlockForRowsReadOutOnly) {
+  const auto model = ClipModel::load(test::model_dir());
+  const auto wf = WeightFile::open(test::model_dir() / "open_clip_model.safetensors");
+  const ModelConfig& cfg = model->config();
+  const int64_t w = cfg.vision.width;
+  const clip::TransformerShape shape{cfg.vision.width, cfg.vision.heads(), cfg.vision.layers, cfg.vision.mlp_width(),
+                                     cfg.quick_gelu};
+  SequenceBatch every, read_out;
+  const std::vector<int64_t> lengths = {226, 5, 10, 5, 10, 226};
+  for (int64_t len : lengths) {
+    every.add(len);
+    read_out.add(len, len == 226 ? len : 1);
+  }
+  std::mt19937 rng(3);
+  const auto input = test::random_normal(static_cast<size_t>(every.total_rows() * w), rng, 1.0f);
+  for (auto precision : {MatmulPrecision::FP32, MatmulPrecision::BF16}) {
+    const clip::Transformer transformer(wf, "visual.transformer.", shape, precision);
+    AlignedVector<float> full(input.begin(), input.end()), pruned(input.begin(), input.end());
+    transformer.forward(full.data(), every);
+    transformer.forward(pruned.data(), read_out);
+    for (size_t s = 0; s < lengths.size(); ++s) {
+      const int64_t off = read_out.offsets[s] * w, n = read_out.rows_read(s) * w;
+      EXPECT_LE(test::max_abs_diff(full.data() + off, pruned.data() + off, static_cast<size_t>(n)), 1e-5)
+          << "sequence " << s << (precision == MatmulPrecision::BF16 ? " (bf16)" : " (fp32)");
+    }
+  }
 }

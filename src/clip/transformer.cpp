@@ -1,5 +1,6 @@
 #include "clip/transformer.hpp"
 
+#include <cstring>
 #include <mutex>
 #include <type_traits>
 
@@ -52,9 +53,6 @@ Transformer::Transformer(const WeightFile& weights, const std::string& prefix, c
 
 namespace {
 
-// Runs the blocks with activations stored as T (float, or bf16 bits for BF16 layers): layer norms,
-// attention and the GELU matmul write T directly, so no separate conversion pass is ever made; the residual
-// stream x stays float32.
 template <typename T>
 T* sized(compute::AlignedVector<uint16_t>& buffer, int64_t count) {
   buffer.resize(static_cast<size_t>(count) * sizeof(T) / sizeof(uint16_t));
@@ -64,27 +62,60 @@ T* sized(compute::AlignedVector<uint16_t>& buffer, int64_t count) {
 // Runs the blocks with activations stored as T (float, or bf16 bits for BF16 layers): layer norms,
 // attention and the GELU matmul write T directly, so no separate conversion pass is ever made; the residual
 // stream x stays float32.
+// Copies rows `rows` of src (`width` values each) into consecutive rows of dst, or back (`scatter`).
+template <typename T>
+void copy_rows(const std::vector<int64_t>& rows, int64_t width, T* packed, T* full, bool scatter) {
+  const size_t bytes = static_cast<size_t>(width) * sizeof(T);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    T* p = packed + static_cast<int64_t>(i) * width;
+    T* f = full + rows[i] * width;
+    std::memcpy(scatter ? f : p, scatter ? p : f, bytes);
+  }
+}
+
+// Runs the blocks with activations stored as T (float, or bf16 bits for BF16 layers): layer norms,
+// attention and the GELU matmul write T directly, so no separate conversion pass is ever made; the residual
+// stream x stays float32. When the batch reads out only some rows, the last block computes keys and values
+// for every row but the rest of its work only for those rows, packed together.
 template <typename T>
 void run_blocks(float* x, const compute::SequenceBatch& batch, const TransformerShape& shape,
-                const std::vector<Transformer::Block>& blocks, compute::AlignedVector<float>& qkv_buffer,
-                compute::AlignedVector<uint16_t>& normed_buffer, compute::AlignedVector<uint16_t>& attended_buffer,
-                compute::AlignedVector<uint16_t>& hidden_buffer) {
+                const std::vector<Transformer::Block>& blocks, Transformer::Workspace& ws) {
   const int64_t rows = batch.total_rows(), w = shape.width;
   const auto type = std::is_same_v<T, float> ? compute::ActivationType::F32 : compute::ActivationType::BF16;
-  T* normed = sized<T>(normed_buffer, rows * w);
-  T* attended = sized<T>(attended_buffer, rows * w);
-  T* hidden = sized<T>(hidden_buffer, rows * shape.mlp_width);
-  qkv_buffer.resize(static_cast<size_t>(rows * 3 * w));
-  float* qkv = qkv_buffer.data();
+  T* normed = sized<T>(ws.normed, rows * w);
+  T* attended = sized<T>(ws.attended, rows * w);
+  T* hidden = sized<T>(ws.hidden, rows * shape.mlp_width);
+  ws.qkv.resize(static_cast<size_t>(rows * 3 * w));
+  float* qkv = ws.qkv.data();
   const Epilogue activation = shape.quick_gelu ? Epilogue::QuickGelu : Epilogue::Gelu;
-  for (const auto& b : blocks) {
+  compute::SequenceBatch every_row = batch;
+  every_row.read_out.clear();
+  std::vector<int64_t> kept;
+  if (!batch.reads_every_row())
+    for (size_t s = 0; s < batch.size(); ++s)
+      for (int64_t i = 0; i < batch.rows_read(s); ++i) kept.push_back(batch.offsets[s] + i);
+  for (size_t l = 0; l < blocks.size(); ++l) {
+    const auto& b = blocks[l];
+    const bool pruned = l + 1 == blocks.size() && !kept.empty();
     compute::layer_norm(x, rows, w, b.ln1_weight.data(), b.ln1_bias.data(), normed);
     b.qkv.forward(normed, rows, qkv, compute::ActivationType::F32, Epilogue::None);
-    compute::multi_head_attention(qkv, w, shape.heads, batch, attended);
-    b.out_proj.forward(attended, rows, x, compute::ActivationType::F32, Epilogue::AddToDst);
-    compute::layer_norm(x, rows, w, b.ln2_weight.data(), b.ln2_bias.data(), normed);
-    b.fc.forward(normed, rows, hidden, type, activation);
-    b.proj.forward(hidden, rows, x, compute::ActivationType::F32, Epilogue::AddToDst);
+    compute::multi_head_attention(qkv, w, shape.heads, pruned ? batch : every_row, attended);
+    if (!pruned) {
+      b.out_proj.forward(attended, rows, x, compute::ActivationType::F32, Epilogue::AddToDst);
+      compute::layer_norm(x, rows, w, b.ln2_weight.data(), b.ln2_bias.data(), normed);
+      b.fc.forward(normed, rows, hidden, type, activation);
+      b.proj.forward(hidden, rows, x, compute::ActivationType::F32, Epilogue::AddToDst);
+      continue;
+    }
+    // The rows read out, packed: attention outputs into `normed`, residual stream into `qkv` (both free now).
+    const int64_t n = static_cast<int64_t>(kept.size());
+    copy_rows(kept, w, normed, attended, false);
+    copy_rows(kept, w, qkv, x, false);
+    b.out_proj.forward(normed, n, qkv, compute::ActivationType::F32, Epilogue::AddToDst);
+    compute::layer_norm(qkv, n, w, b.ln2_weight.data(), b.ln2_bias.data(), attended);
+    b.fc.forward(attended, n, hidden, type, activation);
+    b.proj.forward(hidden, n, qkv, compute::ActivationType::F32, Epilogue::AddToDst);
+    copy_rows(kept, w, qkv, x, true);
   }
 }
 
@@ -95,9 +126,9 @@ void Transformer::forward(float* x, const compute::SequenceBatch& batch) const {
   Workspace& ws = *workspace_;
   std::lock_guard<std::mutex> lock(ws.mutex);
   if (blocks_.front().qkv.activation_type() == compute::ActivationType::BF16)
-    run_blocks<uint16_t>(x, batch, shape_, blocks_, ws.qkv, ws.normed, ws.attended, ws.hidden);
+    run_blocks<uint16_t>(x, batch, shape_, blocks_, ws);
   else
-    run_blocks<float>(x, batch, shape_, blocks_, ws.qkv, ws.normed, ws.attended, ws.hidden);
+    run_blocks<float>(x, batch, shape_, blocks_, ws);
 }
 
 size_t Transformer::weight_bytes() const {

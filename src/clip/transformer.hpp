@@ -26,7 +26,8 @@ class Transformer {
               compute::MatmulPrecision precision);
 
   // x: [batch.total_rows(), width], updated in place by every block; cache-line aligned for full speed.
-  // Calls are serialised: they share one set of activation buffers.
+  // Rows the batch does not read out (batch.read_out) skip the last block's work past its attention and are
+  // left as the block before it left them. Calls are serialised: they share one set of activation buffers.
   void forward(float* x, const compute::SequenceBatch& batch) const;
 
   const TransformerShape& shape() const { return shape_; }
@@ -36,9 +37,9 @@ class Transformer {
     std::vector<float> ln1_weight, ln1_bias, ln2_weight, ln2_bias;
     compute::Linear qkv, out_proj, fc, proj;
   };
+  struct Workspace;  // activation buffers (transformer.cpp)
 
  private:
-  struct Workspace;
 
   TransformerShape shape_;
   std::vector<Block> blocks_;

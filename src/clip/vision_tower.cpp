@@ -76,7 +76,8 @@ VisionResult VisionTower::encode(const Tensor& images, const VisionRequest& requ
   compute::SequenceBatch batch;
   for (int64_t b = 0; b < n; ++b) {
     if (request.full_image) batch.add(tokens);
-    for (const auto& subset : request.token_subsets) batch.add(static_cast<int64_t>(subset.size()));
+    // A subset is read out by its class token alone.
+    for (const auto& subset : request.token_subsets) batch.add(static_cast<int64_t>(subset.size()), 1);
   }
   compute::AlignedVector<float> x(static_cast<size_t>(batch.total_rows() * w));
   size_t seq = 0;

@@ -48,15 +48,16 @@ float softmax_numerators(float* p, int64_t keys) {
   return sum;
 }
 
-// One head of one sequence: softmax(q·kᵀ/√d)·v for each of its `len` queries, q/k/v rows `stride` apart.
+// One head of one sequence: softmax(q·kᵀ/√d)·v for its first `queries` of `len` rows, q/k/v rows `stride`
+// apart.
 // kD is the head dimension when it is a compile-time multiple of 16 (64 in every CLIP model), so q and the
 // output accumulator stay in registers. Long sequences (the full image) first lay kᵀ out, so each query's
 // scores come eight keys per vector with no horizontal sums; short ones (windows of 5 or 10 tokens) take
 // one dot product per key, which costs less than the transposition. kD = 0 reads the dimension from `d`
 // (plain loops). `scratch`: (d + 1)·(len + 8) floats.
 template <int kD, typename Out>
-void attend(const float* q0, const float* k0, const float* v0, int64_t stride, int64_t len, int64_t d, bool causal,
-            float scale, float* scratch, Out* out, int64_t out_stride) {
+void attend(const float* q0, const float* k0, const float* v0, int64_t stride, int64_t len, int64_t queries,
+            int64_t d, bool causal, float scale, float* scratch, Out* out, int64_t out_stride) {
   static_assert(kD == 0 || kD % 16 == 0);
   const int64_t padded = (len + 7) & ~int64_t{7};
   float* p = scratch;
@@ -69,7 +70,7 @@ void attend(const float* q0, const float* k0, const float* v0, int64_t stride, i
       for (int64_t j = len; j < padded; ++j) kt[t * padded + j] = 0.f;
     }
   }
-  for (int64_t i = 0; i < len; ++i) {
+  for (int64_t i = 0; i < queries; ++i) {
     const float* qi = q0 + i * stride;
     const int64_t keys = causal ? i + 1 : len;
     Out* oi = out + i * out_stride;
@@ -139,8 +140,8 @@ void attention(const float* qkv, int64_t width, int heads, const SequenceBatch& 
       const size_t s = static_cast<size_t>(task / heads);
       const int64_t h = task % heads, off = batch.offsets[s];
       const float* q0 = qkv + off * stride + h * d;
-      attend<kD>(q0, q0 + width, q0 + 2 * width, stride, batch.lengths[s], d, batch.causal, scale, scratch.data(),
-                 out + off * width + h * d, width);
+      attend<kD>(q0, q0 + width, q0 + 2 * width, stride, batch.lengths[s], batch.rows_read(s), d, batch.causal,
+                 scale, scratch.data(), out + off * width + h * d, width);
     }
   }
 }

@@ -8,7 +8,8 @@
 namespace winclip::compute {
 
 // qkv: [rows, 3·width] (q, k, v blocks of `width` columns, head h at columns [h·d, (h+1)·d) of each block),
-// out: [rows, width]. q is scaled by 1/√d before q·kᵀ, as torch's MultiheadAttention does.
+// out: [rows, width]. q is scaled by 1/√d before q·kᵀ, as torch's MultiheadAttention does. Only the rows
+// each sequence reads out (batch.read_out) are written.
 void multi_head_attention(const float* qkv, int64_t width, int heads, const SequenceBatch& batch, float* out);
 // The same, writing bfloat16 (the input of a BF16 output projection).
 void multi_head_attention(const float* qkv, int64_t width, int heads, const SequenceBatch& batch, uint16_t* out);
