@@ -44,7 +44,8 @@ Tensor random_image(int size, unsigned seed) {
   return t;
 }
 
-// Whole-image rate, and oneDNN's standalone rate on the window batch's largest product to compare with.
+// Whole-image rate (FLOP executed), and oneDNN's standalone rate on the window batch's largest product to
+// compare with.
 void report(benchmark::State& state, double flops_per_image, Precision precision) {
   static std::map<Precision, double> ceiling;
   const ModelConfig cfg = builtin_config("ViT-B-16-plus-240");
@@ -75,7 +76,7 @@ void BM_WinClip(benchmark::State& state, Precision precision, int shots) {
   for (int i = 0; i < shots; ++i) detector.add_references(random_image(m->image_size(), 10 + i));
   const Tensor image = random_image(m->image_size(), 2);
   for (auto _ : state) benchmark::DoNotOptimize(detector.score(image));
-  report(state, image_flops(m->config(), options.scales), precision);
+  report(state, executed_image_flops(m->config(), options.scales), precision);
 }
 
 }  // namespace

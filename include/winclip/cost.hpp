@@ -12,6 +12,10 @@ namespace winclip {
 // attention), and the pooled projections.
 double image_flops(const ModelConfig& config, const std::vector<int>& scales);
 
+// FLOP of one image as the engine runs it: image_flops less what windows skip in the last block, where
+// only their class token is carried past attention (its keys and values still cover every token).
+double executed_image_flops(const ModelConfig& config, const std::vector<int>& scales);
+
 // Rows of the packed window batch (every window of every scale, class token included).
 int64_t window_rows(const ModelConfig& config, const std::vector<int>& scales);
 

@@ -100,26 +100,44 @@ struct Pending {
 };
 
 // y[row0 + r, col0 + c] = epilogue(acc[r][c] + bias) for rows r in [done, until) of the pending block.
-void finish_rows(Pending& block, int64_t until, const Output& out) {
-  const size_t elem = out.bf16 ? 2 : 4;
-  const int64_t end = until < block.rows ? until : block.rows;
+// Compiled once per epilogue and output type: this runs for every output value, so no per-vector branch.
+template <Epilogue kEpilogue, bool kBf16>
+void finish_rows_as(Pending& block, int64_t end, const Output& out) {
+  const int64_t elem = kBf16 ? 2 : 4;
   for (int64_t r = block.done; r < end; ++r) {
+    char* row = static_cast<char*>(out.y) + ((block.row0 + r) * out.ld + block.col0) * elem;
     for (int64_t c0 = 0; c0 < block.cols; c0 += 16) {
       const int64_t lanes = block.cols - c0 < 16 ? block.cols - c0 : 16;
       const __mmask16 mask = static_cast<__mmask16>((1u << lanes) - 1u);
       __m512 v = _mm512_load_ps(block.acc + r * kBlock + c0);
       if (out.bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, out.bias + block.col0 + c0));
-      char* dst = static_cast<char*>(out.y) + ((block.row0 + r) * out.ld + block.col0 + c0) * static_cast<int64_t>(elem);
-      switch (out.epilogue) {
-        case Epilogue::None: break;
-        case Epilogue::Gelu: v = gelu_erf(v); break;
-        case Epilogue::QuickGelu: v = quick_gelu(v); break;
-        case Epilogue::AddToDst: v = _mm512_add_ps(v, load_lanes(dst, out.bf16, mask)); break;
-      }
-      store_lanes(dst, out.bf16, mask, v);
+      char* dst = row + c0 * elem;
+      if constexpr (kEpilogue == Epilogue::Gelu) v = gelu_erf(v);
+      if constexpr (kEpilogue == Epilogue::QuickGelu) v = quick_gelu(v);
+      if constexpr (kEpilogue == Epilogue::AddToDst) v = _mm512_add_ps(v, load_lanes(dst, kBf16, mask));
+      store_lanes(dst, kBf16, mask, v);
     }
   }
-  if (end > block.done) block.done = end;
+}
+
+template <Epilogue kEpilogue>
+void finish_rows_to(Pending& block, int64_t end, const Output& out) {
+  if (out.bf16)
+    finish_rows_as<kEpilogue, true>(block, end, out);
+  else
+    finish_rows_as<kEpilogue, false>(block, end, out);
+}
+
+void finish_rows(Pending& block, int64_t until, const Output& out) {
+  const int64_t end = until < block.rows ? until : block.rows;
+  if (end <= block.done) return;
+  switch (out.epilogue) {
+    case Epilogue::None: finish_rows_to<Epilogue::None>(block, end, out); break;
+    case Epilogue::Gelu: finish_rows_to<Epilogue::Gelu>(block, end, out); break;
+    case Epilogue::QuickGelu: finish_rows_to<Epilogue::QuickGelu>(block, end, out); break;
+    case Epilogue::AddToDst: finish_rows_to<Epilogue::AddToDst>(block, end, out); break;
+  }
+  block.done = end;
 }
 
 // acc[32][32] = a · panel over all `steps` 32-deep steps of K. `a` is 32 rows of bf16 `lda` bytes apart

@@ -29,6 +29,17 @@ double image_flops(const ModelConfig& config, const std::vector<int>& scales) {
   return flops;
 }
 
+double executed_image_flops(const ModelConfig& config, const std::vector<int>& scales) {
+  const double w = config.vision.width, m = config.vision.mlp_width();
+  double skipped = 0;
+  for (int k : scales) {
+    const double len = 1.0 + k * k, windows = static_cast<double>(window_patches(config.vision.grid(), k).size());
+    // Per skipped row: the output projection and both MLP layers; attention keeps one query of len.
+    skipped += windows * ((len - 1) * 2.0 * (w * w + 2 * w * m) + 4.0 * (len - 1) * len * w);
+  }
+  return image_flops(config, scales) - skipped;
+}
+
 double onednn_matmul_rate(Precision precision, int64_t m, int64_t k, int64_t n) {
   using dnnl::memory;
   const auto type = precision == Precision::BF16 ? memory::data_type::bf16 : memory::data_type::f32;
