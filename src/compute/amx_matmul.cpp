@@ -42,14 +42,19 @@ AmxWeights::AmxWeights() = default;
 AmxWeights::AmxWeights(const float* weight, WeightLayout layout, int64_t k, int64_t n)
     : k_(k), n_(n), k_padded_((k + 31) / 32 * 32), n_padded_((n + 31) / 32 * 32) {
   data_.assign(static_cast<size_t>(k_padded_ * n_padded_), 0);
-  for (int64_t kk = 0; kk < k; ++kk) {
+  const auto put = [this](int64_t kk, int64_t nn, float w) {
     const int64_t step = kk / 32, pair_row = (kk % 32) / 2, half = kk % 2;
-    for (int64_t nn = 0; nn < n; ++nn) {
-      const float w = layout == WeightLayout::OutIn ? weight[nn * k + kk] : weight[kk * n + nn];
-      const int64_t panel = nn / 32, tile = (nn % 32) / 16, col = nn % 16;
-      const int64_t index = panel * k_padded_ * 32 + ((step * 2 + tile) * 16 + pair_row) * 32 + col * 2 + half;
-      data_[static_cast<size_t>(index)] = float_to_bf16(w);
-    }
+    const int64_t panel = nn / 32, tile = (nn % 32) / 16, col = nn % 16;
+    const int64_t index = panel * k_padded_ * 32 + ((step * 2 + tile) * 16 + pair_row) * 32 + col * 2 + half;
+    data_[static_cast<size_t>(index)] = float_to_bf16(w);
+  };
+  // Read the checkpoint in its own order: reading it across its rows made loading ViT-B-16-plus-240 0.5 s slower.
+  if (layout == WeightLayout::OutIn) {
+    for (int64_t nn = 0; nn < n; ++nn)
+      for (int64_t kk = 0; kk < k; ++kk) put(kk, nn, weight[nn * k + kk]);
+  } else {
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t nn = 0; nn < n; ++nn) put(kk, nn, weight[kk * n + nn]);
   }
 }
 
