@@ -59,10 +59,7 @@ T* sized(compute::AlignedVector<uint16_t>& buffer, int64_t count) {
   return reinterpret_cast<T*>(buffer.data());
 }
 
-// Runs the blocks with activations stored as T (float, or bf16 bits for BF16 layers): layer norms,
-// attention and the GELU matmul write T directly, so no separate conversion pass is ever made; the residual
-// stream x stays float32.
-// Copies rows `rows` of src (`width` values each) into consecutive rows of dst, or back (`scatter`).
+// Copies rows `rows` of `full` (`width` values each) into consecutive rows of `packed`, or back (`scatter`).
 template <typename T>
 void copy_rows(const std::vector<int64_t>& rows, int64_t width, T* packed, T* full, bool scatter) {
   const size_t bytes = static_cast<size_t>(width) * sizeof(T);
