@@ -124,32 +124,59 @@ TEST(LayerNorm, MatchesReferenceOnOddWidths) {
   }
 }
 
-TEST(Simd, ExpWithinTwoUlpOverTheFloatRange) {
+// Both vector widths are checked whatever the build targets (FloatV is one of them).
+template <typename F>
+void check_exp_lanes() {
+  constexpr int n = lanes_of<F>();
   float worst = 0;
   for (float x = -87.0f; x < 88.0f; x += 0.0137f) {
-    float lanes[8];
-    for (int r = 0; r < 8; ++r) lanes[r] = x + 0.001f * static_cast<float>(r);
-    const f32x8 e = exp8(load8(lanes));
-    for (int r = 0; r < 8; ++r) {
+    float lanes[n];
+    for (int r = 0; r < n; ++r) lanes[r] = x + 0.001f * static_cast<float>(r % 8);
+    const F e = exp_lanes(load<F>(lanes));
+    for (int r = 0; r < n; ++r) {
       const double exact = std::exp(static_cast<double>(lanes[r]));
       worst = std::max(worst, static_cast<float>(std::abs(e[r] - exact) / exact));
     }
   }
-  EXPECT_LE(worst, 2.5e-7f);
-  float big[8] = {-1000.f, -88.f, 0.f, 1.f, 89.f, 1000.f, -INFINITY, 0.5f};
-  const f32x8 e = exp8(load8(big));
+  EXPECT_LE(worst, 2.5e-7f) << n << " lanes";
+  float big[n];
+  const float edges[8] = {-1000.f, -88.f, 0.f, 1.f, 89.f, 1000.f, -INFINITY, 0.5f};
+  for (int r = 0; r < n; ++r) big[r] = edges[r % 8];
+  const F e = exp_lanes(load<F>(big));
   EXPECT_LT(e[0], 1e-37f);
   EXPECT_EQ(e[2], 1.0f);
   EXPECT_TRUE(std::isfinite(e[5]));
   EXPECT_LT(e[6], 1e-37f);
 }
 
-TEST(Simd, Bf16StoreMatchesScalarConversion) {
+TEST(Simd, ExpWithinTwoUlpOverTheFloatRange) {
+  check_exp_lanes<f32x8>();
+  check_exp_lanes<f32x16>();
+}
+
+template <typename F>
+void check_bf16_store() {
+  constexpr size_t n = lanes_of<F>();
   const float special[] = {0.f, -0.f, 1.f, 1.00390625f, 1.01171875f, 3.4e38f, INFINITY, -INFINITY, NAN, 1e-40f};
   auto values = random_values(4096, 9, 100.f);
   values.insert(values.end(), std::begin(special), std::end(special));
-  values.resize((values.size() + 7) / 8 * 8, 0.f);
+  values.resize((values.size() + n - 1) / n * n, 0.f);
   std::vector<uint16_t> got(values.size());
-  for (size_t i = 0; i < values.size(); i += 8) store8_bf16(got.data() + i, load8(values.data() + i));
-  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(got[i], float_to_bf16(values[i])) << values[i];
+  for (size_t i = 0; i < values.size(); i += n) store_bf16(got.data() + i, load<F>(values.data() + i));
+  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(got[i], float_to_bf16(values[i])) << values[i] << ", " << n << " lanes";
+}
+
+TEST(Simd, Bf16StoreMatchesScalarConversion) {
+  check_bf16_store<f32x8>();
+  check_bf16_store<f32x16>();
+}
+
+TEST(Simd, ReductionsCoverEveryLane) {
+  float v[16];
+  for (int i = 0; i < 16; ++i) v[i] = static_cast<float>(1 << i);
+  EXPECT_EQ(reduce_add(load<f32x8>(v)), 255.f);
+  EXPECT_EQ(reduce_add(load<f32x16>(v)), 65535.f);
+  EXPECT_EQ(reduce_max(load<f32x16>(v)), 32768.f);
+  v[3] = 1e9f;
+  EXPECT_EQ(reduce_max(load<f32x8>(v)), 1e9f);
 }

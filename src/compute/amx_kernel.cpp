@@ -14,9 +14,6 @@ namespace winclip::compute {
 
 namespace {
 
-typedef float f32x16 __attribute__((vector_size(64)));
-typedef int32_t i32x16 __attribute__((vector_size(64)));
-
 constexpr int64_t kBlock = 32;  // output block: 2×2 tiles of 16×16 floats, kept in tiles over all of K
 // Weights one sub-block of panels may occupy: they stay in the core's L2 (2 MiB here) while every row
 // block of the work item streams past them.
@@ -44,7 +41,7 @@ __m512 reciprocal(__m512 d) {
   return _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.0f)));
 }
 
-__m512 exp16(__m512 x) { return __builtin_bit_cast(__m512, (exp_lanes<f32x16, i32x16>(__builtin_bit_cast(f32x16, x)))); }
+__m512 exp16(__m512 x) { return __builtin_bit_cast(__m512, exp_lanes(__builtin_bit_cast(f32x16, x))); }
 
 // 0.5·x·(1 + erf(x/√2)), erf by Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7), as oneDNN's gelu_erf.
 __m512 gelu_erf(__m512 x) {
@@ -70,13 +67,13 @@ __m512 quick_gelu(__m512 x) {
   return _mm512_mul_ps(x, reciprocal(_mm512_add_ps(e, _mm512_set1_ps(1.0f))));
 }
 
-__m512 load_lanes(const void* y, bool bf16, __mmask16 mask) {
+__m512 load_masked(const void* y, bool bf16, __mmask16 mask) {
   if (!bf16) return _mm512_maskz_loadu_ps(mask, y);
   const __m256i h = _mm256_maskz_loadu_epi16(mask, y);
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
-void store_lanes(void* y, bool bf16, __mmask16 mask, __m512 v) {
+void store_masked(void* y, bool bf16, __mmask16 mask, __m512 v) {
   if (bf16)
     _mm256_mask_storeu_epi16(y, mask, __builtin_bit_cast(__m256i, _mm512_cvtneps_pbh(v)));
   else
@@ -114,8 +111,8 @@ void finish_rows_as(Pending& block, int64_t end, const Output& out) {
       char* dst = row + c0 * elem;
       if constexpr (kEpilogue == Epilogue::Gelu) v = gelu_erf(v);
       if constexpr (kEpilogue == Epilogue::QuickGelu) v = quick_gelu(v);
-      if constexpr (kEpilogue == Epilogue::AddToDst) v = _mm512_add_ps(v, load_lanes(dst, kBf16, mask));
-      store_lanes(dst, kBf16, mask, v);
+      if constexpr (kEpilogue == Epilogue::AddToDst) v = _mm512_add_ps(v, load_masked(dst, kBf16, mask));
+      store_masked(dst, kBf16, mask, v);
     }
   }
 }

@@ -11,38 +11,37 @@ namespace winclip::compute {
 
 namespace {
 
-inline void store(float v, float* out) { *out = v; }
-inline void store(float v, uint16_t* out) { *out = float_to_bf16(v); }
+inline void store_scalar(float v, float* out) { *out = v; }
+inline void store_scalar(float v, uint16_t* out) { *out = float_to_bf16(v); }
 
 float dot(const float* a, const float* b, int64_t d) {
-  const int64_t vd = d & ~int64_t{7};
-  f32x8 s0 = splat8(0.f);
-  for (int64_t t = 0; t < vd; t += 8) s0 += load8(a + t) * load8(b + t);
-  float s = sum8(s0);
+  const int64_t vd = d & ~int64_t{kLanes - 1};
+  FloatV s0 = splat(0.f);
+  for (int64_t t = 0; t < vd; t += kLanes) s0 += load(a + t) * load(b + t);
+  float s = reduce_add(s0);
   for (int64_t t = vd; t < d; ++t) s += a[t] * b[t];
   return s;
 }
 
 // p[0..keys) ← exp(p - max p), returning their sum: the unnormalised softmax.
 float softmax_numerators(float* p, int64_t keys) {
-  f32x8 m8 = splat8(-INFINITY);
+  FloatV mv = splat(-INFINITY);
   int64_t j = 0;
-  for (; j + 8 <= keys; j += 8) m8 = max8(m8, load8(p + j));
-  float max_score = -INFINITY;
-  for (int r = 0; r < 8; ++r) max_score = std::max(max_score, m8[r]);
+  for (; j + kLanes <= keys; j += kLanes) mv = max(mv, load(p + j));
+  float max_score = reduce_max(mv);
   for (; j < keys; ++j) max_score = std::max(max_score, p[j]);
-  f32x8 sum8v = splat8(0.f);
-  for (j = 0; j + 8 <= keys; j += 8) {
-    const f32x8 e = exp8(load8(p + j) - splat8(max_score));
-    store8(p + j, e);
-    sum8v += e;
+  FloatV sum_v = splat(0.f);
+  for (j = 0; j + kLanes <= keys; j += kLanes) {
+    const FloatV e = exp_lanes(load(p + j) - splat(max_score));
+    store(p + j, e);
+    sum_v += e;
   }
-  float sum = sum8(sum8v);
+  float sum = reduce_add(sum_v);
   if (j < keys) {
-    float tail[8];
-    std::fill(tail, tail + 8, max_score);
+    float tail[kLanes];
+    std::fill(tail, tail + kLanes, max_score);
     std::copy(p + j, p + keys, tail);
-    const f32x8 e = exp8(load8(tail) - splat8(max_score));
+    const FloatV e = exp_lanes(load(tail) - splat(max_score));
     for (int r = 0; j + r < keys; ++r) sum += (p[j + r] = e[r]);
   }
   return sum;
@@ -50,16 +49,17 @@ float softmax_numerators(float* p, int64_t keys) {
 
 // One head of one sequence: softmax(q·kᵀ/√d)·v for its first `queries` of `len` rows, q/k/v rows `stride`
 // apart.
-// kD is the head dimension when it is a compile-time multiple of 16 (64 in every CLIP model), so q and the
-// output accumulator stay in registers. Long sequences (the full image) first lay kᵀ out, so each query's
-// scores come eight keys per vector with no horizontal sums; short ones (windows of 5 or 10 tokens) take
-// one dot product per key, which costs less than the transposition. kD = 0 reads the dimension from `d`
-// (plain loops). `scratch`: (d + 1)·(len + 8) floats.
+// kD is the head dimension when it is a compile-time multiple of two vectors (64 in every CLIP model), so q
+// and the output accumulator stay in registers. Long sequences (the full image) first lay kᵀ out, so each
+// query's scores come kLanes keys per vector with no horizontal sums; short ones (windows of 5 or 10
+// tokens) take one dot product per key, which costs less than the transposition. kD = 0 reads the
+// dimension from `d` (plain loops). `scratch`: (d + 1)·(len + kLanes) floats.
 template <int kD, typename Out>
 void attend(const float* q0, const float* k0, const float* v0, int64_t stride, int64_t len, int64_t queries,
             int64_t d, bool causal, float scale, float* scratch, Out* out, int64_t out_stride) {
-  static_assert(kD == 0 || kD % 16 == 0);
-  const int64_t padded = (len + 7) & ~int64_t{7};
+  static_assert(kD == 0 || kD % (2 * kLanes) == 0);
+  constexpr int kV = kD / kLanes;  // vectors per head row
+  const int64_t padded = (len + kLanes - 1) & ~int64_t{kLanes - 1};
   float* p = scratch;
   float* kt = scratch + padded;  // [d, padded]: kᵀ, zero past len
   // Laying kᵀ out pays once the sequence is long enough for several blocks of keys.
@@ -78,41 +78,41 @@ void attend(const float* q0, const float* k0, const float* v0, int64_t stride, i
       if (transposed) {
         float q[kD];
         for (int t = 0; t < kD; ++t) q[t] = qi[t] * scale;  // torch scales q before the product
-        // Four blocks of eight keys at a time: four independent FMA chains hide the FMA latency.
-        const int64_t blocks = (keys + 7) / 8;
+        // Four blocks of keys at a time: four independent FMA chains hide the FMA latency.
+        const int64_t blocks = (keys + kLanes - 1) / kLanes;
         for (int64_t b0 = 0; b0 < blocks; b0 += 4) {
           const int64_t nb = std::min<int64_t>(4, blocks - b0);
-          f32x8 s[4] = {splat8(0.f), splat8(0.f), splat8(0.f), splat8(0.f)};
+          FloatV sv[4] = {splat(0.f), splat(0.f), splat(0.f), splat(0.f)};
           for (int t = 0; t < kD; ++t) {
-            const f32x8 qt = splat8(q[t]);
-            const float* row = kt + t * padded + 8 * b0;
-            for (int64_t b = 0; b < nb; ++b) s[b] += qt * load8(row + 8 * b);
+            const FloatV qt = splat(q[t]);
+            const float* row = kt + t * padded + kLanes * b0;
+            for (int64_t b = 0; b < nb; ++b) sv[b] += qt * load(row + kLanes * b);
           }
-          for (int64_t b = 0; b < nb; ++b) store8(p + 8 * (b0 + b), s[b]);
+          for (int64_t b = 0; b < nb; ++b) store(p + kLanes * (b0 + b), sv[b]);
         }
       } else {
         // Short sequence: one dot product per key, the keys' chains overlapping out of order.
-        f32x8 q[kD / 8];
-        for (int t = 0; t < kD / 8; ++t) q[t] = load8(qi + 8 * t) * splat8(scale);
+        FloatV q[kV];
+        for (int t = 0; t < kV; ++t) q[t] = load(qi + kLanes * t) * splat(scale);
         for (int64_t j = 0; j < keys; ++j) {
           const float* kj = k0 + j * stride;
-          f32x8 s0 = q[0] * load8(kj), s1 = q[1] * load8(kj + 8);
-          for (int t = 2; t < kD / 8; t += 2) {
-            s0 += q[t] * load8(kj + 8 * t);
-            s1 += q[t + 1] * load8(kj + 8 * t + 8);
+          FloatV s0 = q[0] * load(kj), s1 = q[1] * load(kj + kLanes);
+          for (int t = 2; t < kV; t += 2) {
+            s0 += q[t] * load(kj + kLanes * t);
+            s1 += q[t + 1] * load(kj + kLanes * t + kLanes);
           }
-          p[j] = sum8(s0 + s1);
+          p[j] = reduce_add(s0 + s1);
         }
       }
       const float inv = 1.0f / softmax_numerators(p, keys);
-      f32x8 a[kD / 8];
-      for (int t = 0; t < kD / 8; ++t) a[t] = splat8(0.f);
+      FloatV a[kV];
+      for (int t = 0; t < kV; ++t) a[t] = splat(0.f);
       for (int64_t j = 0; j < keys; ++j) {
         const float* vj = v0 + j * stride;
-        const f32x8 w = splat8(p[j]);
-        for (int t = 0; t < kD / 8; ++t) a[t] += w * load8(vj + 8 * t);
+        const FloatV w = splat(p[j]);
+        for (int t = 0; t < kV; ++t) a[t] += w * load(vj + kLanes * t);
       }
-      for (int t = 0; t < kD / 8; ++t) store_lanes(oi + 8 * t, a[t] * splat8(inv));
+      for (int t = 0; t < kV; ++t) store_lanes(oi + kLanes * t, a[t] * splat(inv));
     } else {
       float* acc = kt;
       for (int64_t t = 0; t < d; ++t) acc[t] = qi[t] * scale;
@@ -121,7 +121,7 @@ void attend(const float* q0, const float* k0, const float* v0, int64_t stride, i
       std::fill(acc, acc + d, 0.f);
       for (int64_t j = 0; j < keys; ++j)
         for (int64_t t = 0; t < d; ++t) acc[t] += p[j] * v0[j * stride + t];
-      for (int64_t t = 0; t < d; ++t) store(acc[t] * inv, oi + t);
+      for (int64_t t = 0; t < d; ++t) store_scalar(acc[t] * inv, oi + t);
     }
   }
 }
@@ -134,7 +134,7 @@ void attention(const float* qkv, int64_t width, int heads, const SequenceBatch& 
   const int64_t longest = batch.size() ? *std::max_element(batch.lengths.begin(), batch.lengths.end()) : 0;
 #pragma omp parallel
   {
-    std::vector<float> scratch(static_cast<size_t>((d + 1) * (longest + 8)));
+    std::vector<float> scratch(static_cast<size_t>((d + 1) * (longest + kLanes)));
 #pragma omp for schedule(dynamic, 4)
     for (int64_t task = 0; task < tasks; ++task) {
       const size_t s = static_cast<size_t>(task / heads);

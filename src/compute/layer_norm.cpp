@@ -9,33 +9,33 @@ namespace winclip::compute {
 
 namespace {
 
-inline float store(float v, float*) { return v; }
-inline uint16_t store(float v, uint16_t*) { return float_to_bf16(v); }
+inline float store_scalar(float v, float*) { return v; }
+inline uint16_t store_scalar(float v, uint16_t*) { return float_to_bf16(v); }
 
 template <typename Out>
 void layer_norm_rows(const float* x, int64_t rows, int64_t width, const float* gamma, const float* beta, Out* y) {
-  const int64_t vw = width & ~int64_t{7};
+  const int64_t vw = width & ~int64_t{kLanes - 1};
 #pragma omp parallel for schedule(static) if (rows > 16)
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * width;
     Out* yr = y + r * width;
-    // Two passes, sums in eight float lanes: well inside the 1e-6 noise torch itself has.
-    f32x8 s8 = splat8(0.f);
-    for (int64_t i = 0; i < vw; i += 8) s8 += load8(xr + i);
-    float s = sum8(s8);
+    // Two passes, sums in vector lanes: well inside the 1e-6 noise torch itself has.
+    FloatV sv = splat(0.f);
+    for (int64_t i = 0; i < vw; i += kLanes) sv += load(xr + i);
+    float s = reduce_add(sv);
     for (int64_t i = vw; i < width; ++i) s += xr[i];
     const float mean = s / static_cast<float>(width);
-    f32x8 ss8 = splat8(0.f);
-    for (int64_t i = 0; i < vw; i += 8) {
-      const f32x8 c = load8(xr + i) - splat8(mean);
-      ss8 += c * c;
+    FloatV ssv = splat(0.f);
+    for (int64_t i = 0; i < vw; i += kLanes) {
+      const FloatV c = load(xr + i) - splat(mean);
+      ssv += c * c;
     }
-    float ss = sum8(ss8);
+    float ss = reduce_add(ssv);
     for (int64_t i = vw; i < width; ++i) ss += (xr[i] - mean) * (xr[i] - mean);
     const float inv = 1.0f / std::sqrt(ss / static_cast<float>(width) + kLayerNormEps);
-    for (int64_t i = 0; i < vw; i += 8)
-      store_lanes(yr + i, (load8(xr + i) - mean) * inv * load8(gamma + i) + load8(beta + i));
-    for (int64_t i = vw; i < width; ++i) yr[i] = store((xr[i] - mean) * inv * gamma[i] + beta[i], yr);
+    for (int64_t i = 0; i < vw; i += kLanes)
+      store_lanes(yr + i, (load(xr + i) - mean) * inv * load(gamma + i) + load(beta + i));
+    for (int64_t i = vw; i < width; ++i) yr[i] = store_scalar((xr[i] - mean) * inv * gamma[i] + beta[i], yr);
   }
 }
 

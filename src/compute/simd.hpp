@@ -1,43 +1,110 @@
 #pragma once
-// Eight-lane float vectors (GCC/Clang vector extensions: AVX2 under -march=x86-64-v3, plain SSE or NEON
-// pairs elsewhere) for the few kernels oneDNN does not cover: attention over short sequences, layer norm
-// and softmax. Plain C++ loops would stay scalar here, because float sums may not be reordered without
-// -ffast-math, which the rest of the engine must not be built with.
+// Float vectors (GCC/Clang vector extensions) for the few kernels oneDNN does not cover: attention over
+// short sequences, layer norm and softmax. Plain C++ loops would stay scalar here, because float sums may
+// not be reordered without -ffast-math, which the rest of the engine must not be built with.
+// FloatV is the widest the build targets: 16 lanes when compiled for AVX-512 (WINCLIP_NATIVE on such a
+// CPU), else 8 (AVX2 under the x86-64-v3 baseline; SSE or NEON pairs elsewhere). Every helper is a template
+// over the vector type, so tests can check both widths on any machine.
+// Everything here has internal linkage (the unnamed namespace): kernels are compiled for different ISAs
+// (amx_kernel.cpp for AVX-512), and the linker must never keep one unit's copy of a helper for another.
 #include <cstdint>
 #include <cstring>
 
 namespace winclip::compute {
+namespace {
 
 typedef float f32x8 __attribute__((vector_size(32)));
 typedef int32_t i32x8 __attribute__((vector_size(32)));
+typedef float f32x16 __attribute__((vector_size(64)));
+typedef int32_t i32x16 __attribute__((vector_size(64)));
 typedef uint32_t u32x8 __attribute__((vector_size(32)));
+typedef uint32_t u32x16 __attribute__((vector_size(64)));
 typedef uint16_t u16x8 __attribute__((vector_size(16)));
+typedef uint16_t u16x16 __attribute__((vector_size(32)));
 
-inline f32x8 load8(const float* p) {
-  f32x8 v;
+#if defined(__AVX512F__)
+typedef f32x16 FloatV;
+typedef i32x16 IntV;
+#else
+typedef f32x8 FloatV;
+typedef i32x8 IntV;
+#endif
+constexpr int kLanes = sizeof(FloatV) / sizeof(float);
+
+template <typename F>
+constexpr int lanes_of() {
+  return sizeof(F) / sizeof(float);
+}
+
+template <typename F = FloatV>
+inline F load(const float* p) {
+  F v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-inline void store8(float* p, f32x8 v) { std::memcpy(p, &v, sizeof v); }
-inline f32x8 splat8(float x) { return f32x8{x, x, x, x, x, x, x, x}; }
-inline float sum8(f32x8 v) {
-  return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+template <typename F>
+inline void store(float* p, F v) {
+  std::memcpy(p, &v, sizeof v);
 }
-inline f32x8 max8(f32x8 a, f32x8 b) { return a > b ? a : b; }
+template <typename F = FloatV>
+inline F splat(float x) {
+  return F{} + x;
+}
+// Lanes summed pairwise (halves added until one lane is left), as a tree: the order the kernels' tests
+// were written against.
+inline float reduce_add(f32x8 v) { return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7])); }
+inline float reduce_add(f32x16 v) {
+  const f32x8 lo = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
+  const f32x8 hi = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  return reduce_add(lo + hi);
+}
+template <typename F>
+inline float reduce_max(F v) {
+  float m = v[0];
+  for (int i = 1; i < lanes_of<F>(); ++i) m = v[i] > m ? v[i] : m;
+  return m;
+}
+template <typename F>
+inline F max(F a, F b) {
+  return a > b ? a : b;
+}
 
-// Eight floats to bfloat16 with round-to-nearest-even, NaN kept quiet: float_to_bf16 (bf16.hpp), lane-wise.
-inline void store8_bf16(uint16_t* p, f32x8 v) {
-  u32x8 u;
+// The unsigned 32- and 16-bit vectors with F's lane count.
+template <typename F>
+struct BitsOf;
+template <>
+struct BitsOf<f32x8> {
+  typedef u32x8 U;
+  typedef u16x8 H;
+};
+template <>
+struct BitsOf<f32x16> {
+  typedef u32x16 U;
+  typedef u16x16 H;
+};
+
+// Floats to bfloat16 with round-to-nearest-even, NaN kept quiet: float_to_bf16 (bf16.hpp), lane-wise.
+template <typename F>
+inline void store_bf16(uint16_t* p, F v) {
+  typedef typename BitsOf<F>::U U;
+  typedef typename BitsOf<F>::H H;
+  U u;
   std::memcpy(&u, &v, sizeof u);
-  const u32x8 rounded = u + 0x7fffu + ((u >> 16) & 1u);
-  const u32x8 nan = (u & 0x7fffffffu) > 0x7f800000u ? (u | 0x00400000u) : rounded;
-  const u16x8 h = __builtin_convertvector(nan >> 16, u16x8);
+  const U rounded = u + 0x7fffu + ((u >> 16) & 1u);
+  const U nan = (u & 0x7fffffffu) > 0x7f800000u ? (u | 0x00400000u) : rounded;
+  const H h = __builtin_convertvector(nan >> 16, H);
   std::memcpy(p, &h, sizeof h);
 }
 
-// Eight results into float or bf16 storage (kernels templated on their output type).
-inline void store_lanes(float* p, f32x8 v) { store8(p, v); }
-inline void store_lanes(uint16_t* p, f32x8 v) { store8_bf16(p, v); }
+// Results into float or bf16 storage (kernels templated on their output type).
+template <typename F>
+inline void store_lanes(float* p, F v) {
+  store(p, v);
+}
+template <typename F>
+inline void store_lanes(uint16_t* p, F v) {
+  store_bf16(p, v);
+}
 
 // e^x to within 2 ulp over the float range, lane-wise for any float vector F with int32 lanes I (Cephes'
 // expf: x = n·ln2 + r, |r| ≤ ln2/2, degree-5 polynomial, 2ⁿ built in the exponent bits). Arguments below
@@ -63,6 +130,8 @@ inline F exp_lanes(F x) {
   return p * scale;
 }
 
-inline f32x8 exp8(f32x8 x) { return exp_lanes<f32x8, i32x8>(x); }
+inline f32x8 exp_lanes(f32x8 x) { return exp_lanes<f32x8, i32x8>(x); }
+inline f32x16 exp_lanes(f32x16 x) { return exp_lanes<f32x16, i32x16>(x); }
 
+}  // namespace
 }  // namespace winclip::compute
