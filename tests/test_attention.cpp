@@ -179,4 +179,12 @@ TEST(Simd, ReductionsCoverEveryLane) {
   EXPECT_EQ(reduce_max(load<f32x16>(v)), 32768.f);
   v[3] = 1e9f;
   EXPECT_EQ(reduce_max(load<f32x8>(v)), 1e9f);
+  // Four vectors reduced together: each sum lands in its own slot.
+  float w[4][16], sums[4];
+  for (int k = 0; k < 4; ++k)
+    for (int i = 0; i < 16; ++i) w[k][i] = static_cast<float>((k + 1) << i);
+  reduce_add4(load<f32x8>(w[0]), load<f32x8>(w[1]), load<f32x8>(w[2]), load<f32x8>(w[3]), sums);
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(sums[k], 255.f * static_cast<float>(k + 1)) << "8 lanes, vector " << k;
+  reduce_add4(load<f32x16>(w[0]), load<f32x16>(w[1]), load<f32x16>(w[2]), load<f32x16>(w[3]), sums);
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(sums[k], 65535.f * static_cast<float>(k + 1)) << "16 lanes, vector " << k;
 }
