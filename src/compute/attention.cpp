@@ -70,19 +70,32 @@ void weigh_values(float* const scores[2], const int64_t keys[2], const float* v0
     inv[r] = 1.0f / softmax_numerators(scores[r], keys[r]);
     std::fill(scores[r] + keys[r], scores[r] + keys[1], 0.f);
   }
-  FloatV acc[2][kV];
-  for (int t = 0; t < kV; ++t) acc[0][t] = acc[1][t] = splat(0.f);
-  for (int64_t j = 0; j < keys[1]; ++j) {
-    const float* vj = v0 + j * stride;
-    const FloatV wa = splat(scores[0][j]), wb = splat(scores[1][j]);
-    for (int t = 0; t < kV; ++t) {
-      const FloatV v = load(vj + kLanes * t);
-      acc[0][t] += wa * v;
-      acc[1][t] += wb * v;
+  if constexpr (2 * kV <= 8) {
+    FloatV acc[2][kV];
+    for (int t = 0; t < kV; ++t) acc[0][t] = acc[1][t] = splat(0.f);
+    for (int64_t j = 0; j < keys[1]; ++j) {
+      const float* vj = v0 + j * stride;
+      const FloatV wa = splat(scores[0][j]), wb = splat(scores[1][j]);
+      for (int t = 0; t < kV; ++t) {
+        const FloatV v = load(vj + kLanes * t);
+        acc[0][t] += wa * v;
+        acc[1][t] += wb * v;
+      }
+    }
+    for (int r = 0; r < pair; ++r)
+      for (int t = 0; t < kV; ++t) store_lanes(out + r * out_stride + kLanes * t, acc[r][t] * splat(inv[r]));
+  } else {
+    // Narrow vectors (AVX2: 8 per head row): two queries' accumulators would not fit the 16 registers.
+    for (int r = 0; r < pair; ++r) {
+      FloatV acc[kV];
+      for (int t = 0; t < kV; ++t) acc[t] = splat(0.f);
+      for (int64_t j = 0; j < keys[r]; ++j) {
+        const FloatV w = splat(scores[r][j]);
+        for (int t = 0; t < kV; ++t) acc[t] += w * load(v0 + j * stride + kLanes * t);
+      }
+      for (int t = 0; t < kV; ++t) store_lanes(out + r * out_stride + kLanes * t, acc[t] * splat(inv[r]));
     }
   }
-  for (int r = 0; r < pair; ++r)
-    for (int t = 0; t < kV; ++t) store_lanes(out + r * out_stride + kLanes * t, acc[r][t] * splat(inv[r]));
 }
 
 // One head of one sequence: softmax(q·kᵀ/√d)·v for its first `queries` of `len` rows, q/k/v rows `stride`
