@@ -43,7 +43,27 @@ __m512 reciprocal(__m512 d) {
 
 __m512 exp16(__m512 x) { return __builtin_bit_cast(__m512, exp_lanes(__builtin_bit_cast(f32x16, x))); }
 
-// 0.5·x·(1 + erf(x/√2)), erf by Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7), as oneDNN's gelu_erf.
+// e^x for x ≤ 0: exp_lanes' range reduction and polynomial (Cephes' expf, 2 ulp), with 2ⁿ applied by
+// vscalefps instead of built in the exponent bits. Arguments below -87.3 give ~1e-38 instead of 0.
+__m512 exp_nonpositive(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.33f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f),
+                                   _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x));
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, n);
+}
+
+// 0.5·x·(1 + erf(x/√2)), erf by Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7), as oneDNN's gelu_erf. With
+// c = erfc(|x|/√2) = t·P(t)·e^(−x²/2), GELU is x − x·c/2 for x ≥ 0 and x·c/2 below: no sign juggling, and
+// no 1 + erf cancelling for negative x.
 __m512 gelu_erf(__m512 x) {
   const __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.70710678118654752f));
   const __m512 t = reciprocal(_mm512_fmadd_ps(z, _mm512_set1_ps(0.3275911f), _mm512_set1_ps(1.0f)));
@@ -52,13 +72,10 @@ __m512 gelu_erf(__m512 x) {
   poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(1.421413741f));
   poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(-0.284496736f));
   poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(0.254829592f));
-  poly = _mm512_mul_ps(poly, t);
-  const __m512 erf_abs = _mm512_fnmadd_ps(poly, exp16(_mm512_mul_ps(_mm512_mul_ps(z, z), _mm512_set1_ps(-1.0f))),
-                                          _mm512_set1_ps(1.0f));
-  // erf is odd: give erf(|x|/√2) the sign of x.
-  const __m512 sign = _mm512_and_ps(x, _mm512_set1_ps(-0.0f));
-  const __m512 erf = _mm512_or_ps(erf_abs, sign);
-  return _mm512_mul_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.5f)), _mm512_add_ps(erf, _mm512_set1_ps(1.0f)));
+  const __m512 c = _mm512_mul_ps(_mm512_mul_ps(poly, t), exp_nonpositive(_mm512_fnmadd_ps(z, z, _mm512_setzero_ps())));
+  const __m512 half_xc = _mm512_mul_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.5f)), c);
+  const __mmask16 non_negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ);
+  return _mm512_mask_sub_ps(half_xc, non_negative, x, half_xc);
 }
 
 // x·sigmoid(1.702·x)
