@@ -1,5 +1,7 @@
 #include "compute/attention.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -229,10 +231,14 @@ void attention(const float* qkv, int64_t width, int heads, const SequenceBatch& 
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   const int64_t tasks = static_cast<int64_t>(batch.size()) * heads;
   const int64_t longest = batch.size() ? *std::max_element(batch.lengths.begin(), batch.lengths.end()) : 0;
+  // Many sequences (windows): one thread takes all heads of a sequence, whose rows it then reads whole
+  // (heads split between threads made both cores pull each other's lines: windows took 2.05 ms instead of
+  // 1.6 per layer). Few sequences: heads are the tasks, so every thread has work.
+  const int chunk = static_cast<int64_t>(batch.size()) >= 8 * omp_get_max_threads() ? heads : 1;
 #pragma omp parallel
   {
     std::vector<float> scratch(static_cast<size_t>((d + 2) * (longest + kLanes)));
-#pragma omp for schedule(dynamic, 4)
+#pragma omp for schedule(dynamic, chunk)
     for (int64_t task = 0; task < tasks; ++task) {
       const size_t s = static_cast<size_t>(task / heads);
       const int64_t h = task % heads, off = batch.offsets[s];
