@@ -60,138 +60,141 @@ float softmax_numerators(float* p, int64_t keys) {
   return sum;
 }
 
-// Softmax of both queries' scores (scores[r][0..keys[r])), then out row r ← Σ_j p_rj·v_j for the first
-// `pair` of them. keys[1] ≥ keys[0]; the first query's scores past its keys are zeroed so one loop over
-// keys[1] serves both, each load of v feeding two FMA chains.
-template <int kD, typename Out>
-void weigh_values(float* const scores[2], const int64_t keys[2], const float* v0, int64_t stride, int pair,
+// A group of kQ queries handled together: each load of k or v then feeds kQ independent FMA chains (one
+// query alone leaves the FMA units waiting on latency), and their softmaxes overlap. kQ·(vectors per head
+// row) accumulators must fit the registers: 32 with AVX-512, 16 with AVX2.
+constexpr int kAccumulators = kLanes == 16 ? 16 : 8;  // half the vector registers (32 or 16)
+
+template <int kD>
+constexpr int group_size(int wanted) {
+  constexpr int kV = kD / kLanes;
+  return wanted * kV <= kAccumulators ? wanted : (2 * kV <= kAccumulators ? 2 : 1);
+}
+
+// Softmax of each query's scores (scores[r][0..keys[r])), then out row r ← Σ_j p_rj·v_j for the first `used`
+// of the group. keys[] ascend; scores past a query's own keys are zeroed so one loop over the last query's
+// keys serves all.
+template <int kD, int kQ, typename Out>
+void weigh_values(float* const scores[kQ], const int64_t keys[kQ], const float* v0, int64_t stride, int used,
                   Out* out, int64_t out_stride) {
   constexpr int kV = kD / kLanes;
-  float inv[2];
-  for (int r = 0; r < 2; ++r) {
+  const int64_t last = keys[kQ - 1];
+  float inv[kQ];
+  for (int r = 0; r < kQ; ++r) {
     inv[r] = 1.0f / softmax_numerators(scores[r], keys[r]);
-    std::fill(scores[r] + keys[r], scores[r] + keys[1], 0.f);
+    std::fill(scores[r] + keys[r], scores[r] + last, 0.f);
   }
-  if constexpr (2 * kV <= 8) {
-    FloatV acc[2][kV];
-    for (int t = 0; t < kV; ++t) acc[0][t] = acc[1][t] = splat(0.f);
-    for (int64_t j = 0; j < keys[1]; ++j) {
-      const float* vj = v0 + j * stride;
-      const FloatV wa = splat(scores[0][j]), wb = splat(scores[1][j]);
-      for (int t = 0; t < kV; ++t) {
-        const FloatV v = load(vj + kLanes * t);
-        acc[0][t] += wa * v;
-        acc[1][t] += wb * v;
-      }
-    }
-    for (int r = 0; r < pair; ++r)
-      for (int t = 0; t < kV; ++t) store_lanes(out + r * out_stride + kLanes * t, acc[r][t] * splat(inv[r]));
-  } else {
-    // Narrow vectors (AVX2: 8 per head row): two queries' accumulators would not fit the 16 registers.
-    for (int r = 0; r < pair; ++r) {
-      FloatV acc[kV];
-      for (int t = 0; t < kV; ++t) acc[t] = splat(0.f);
-      for (int64_t j = 0; j < keys[r]; ++j) {
-        const FloatV w = splat(scores[r][j]);
-        for (int t = 0; t < kV; ++t) acc[t] += w * load(v0 + j * stride + kLanes * t);
-      }
-      for (int t = 0; t < kV; ++t) store_lanes(out + r * out_stride + kLanes * t, acc[t] * splat(inv[r]));
+  FloatV acc[kQ][kV];
+  for (int r = 0; r < kQ; ++r)
+    for (int t = 0; t < kV; ++t) acc[r][t] = splat(0.f);
+  for (int64_t j = 0; j < last; ++j) {
+    const float* vj = v0 + j * stride;
+    FloatV w[kQ];
+    for (int r = 0; r < kQ; ++r) w[r] = splat(scores[r][j]);
+    for (int t = 0; t < kV; ++t) {
+      const FloatV v = load(vj + kLanes * t);
+      for (int r = 0; r < kQ; ++r) acc[r][t] += w[r] * v;
     }
   }
+  for (int r = 0; r < used; ++r)
+    for (int t = 0; t < kV; ++t) store_lanes(out + r * out_stride + kLanes * t, acc[r][t] * splat(inv[r]));
+}
+
+// Rows and key counts of the group of kQ queries starting at i (of `queries`): a short last group repeats
+// its last query (same work, results unused). Returns how many are real.
+template <int kQ>
+int group_rows(int64_t i, int64_t queries, int64_t len, bool causal, int64_t rows[kQ], int64_t keys[kQ]) {
+  const int used = queries - i < kQ ? static_cast<int>(queries - i) : kQ;
+  for (int r = 0; r < kQ; ++r) {
+    rows[r] = i + (r < used ? r : used - 1);
+    keys[r] = causal ? rows[r] + 1 : len;
+  }
+  return used;
 }
 
 // One head of one sequence: softmax(q·kᵀ/√d)·v for its first `queries` of `len` rows, q/k/v rows `stride`
 // apart, written `out_stride` apart. kD is the head dimension when it is a compile-time multiple of two
 // vectors (64 in every CLIP model), so q and the output accumulators stay in registers; kD = 0 reads the
-// dimension from `d` (plain loops). `scratch`: (d + 2)·(len + kLanes) floats.
+// dimension from `d` (plain loops). `scratch`: (d + 4)·(len + kLanes) floats.
 //
 // Long sequences (the full image, the text) first lay kᵀ out, so scores come kLanes keys per vector with
-// no horizontal sums, and take two queries at a time: each load of kᵀ or v then feeds two independent FMA
-// chains (one query alone left the FMA units waiting on latency). Short ones (windows of 5 or 10 tokens)
-// take one dot product per key, which costs less than the transposition, also two queries at a time.
+// no horizontal sums, four queries at a time. Short ones (windows of 5 or 10 tokens) take one dot product
+// per key, which costs less than the transposition, two queries at a time.
 template <int kD, typename Out>
 void attend_long(const float* q0, const float* k0, const float* v0, int64_t stride, int64_t len, int64_t queries,
                  bool causal, float scale, float* scratch, Out* out, int64_t out_stride) {
+  constexpr int kQ = group_size<kD>(4);
   const int64_t padded = (len + kLanes - 1) & ~int64_t{kLanes - 1};
-  float* const scores[2] = {scratch, scratch + padded};
-  float* kt = scratch + 2 * padded;  // [kD, padded]: kᵀ, zero past len
+  float* scores[kQ];
+  for (int r = 0; r < kQ; ++r) scores[r] = scratch + r * padded;
+  float* kt = scratch + kQ * padded;  // [kD, padded]: kᵀ, zero past len
   for (int64_t t = 0; t < kD; ++t) {
     for (int64_t j = 0; j < len; ++j) kt[t * padded + j] = k0[j * stride + t];
     for (int64_t j = len; j < padded; ++j) kt[t * padded + j] = 0.f;
   }
-  for (int64_t i = 0; i < queries; i += 2) {
-    const int pair = queries - i < 2 ? 1 : 2;
-    int64_t keys[2];
-    float q[2][kD];
-    for (int r = 0; r < 2; ++r) {
-      // A lone last query is paired with itself: same work, its second result unused.
-      const float* qi = q0 + (i + (r < pair ? r : 0)) * stride;
-      keys[r] = causal ? i + (r < pair ? r : 0) + 1 : len;
-      for (int t = 0; t < kD; ++t) q[r][t] = qi[t] * scale;  // torch scales q before the product
-    }
-    const int64_t blocks = (keys[1] + kLanes - 1) / kLanes;  // keys[1] ≥ keys[0]
-    for (int64_t b0 = 0; b0 < blocks; b0 += 4) {
-      const int64_t nb = std::min<int64_t>(4, blocks - b0);
-      FloatV sv[2][4] = {{splat(0.f), splat(0.f), splat(0.f), splat(0.f)},
-                         {splat(0.f), splat(0.f), splat(0.f), splat(0.f)}};
+  for (int64_t i = 0; i < queries; i += kQ) {
+    int64_t rows[kQ], keys[kQ];
+    const int used = group_rows<kQ>(i, queries, len, causal, rows, keys);
+    float q[kQ][kD];
+    for (int r = 0; r < kQ; ++r)
+      for (int t = 0; t < kD; ++t) q[r][t] = q0[rows[r] * stride + t] * scale;  // torch scales q first
+    const int64_t blocks = (keys[kQ - 1] + kLanes - 1) / kLanes;
+    constexpr int kB = kAccumulators / kQ;  // blocks of keys at a time
+    for (int64_t b0 = 0; b0 < blocks; b0 += kB) {
+      const int64_t nb = std::min<int64_t>(kB, blocks - b0);
+      FloatV sv[kQ][kB];
+      for (int r = 0; r < kQ; ++r)
+        for (int b = 0; b < kB; ++b) sv[r][b] = splat(0.f);
       for (int t = 0; t < kD; ++t) {
-        const FloatV qa = splat(q[0][t]), qb = splat(q[1][t]);
+        FloatV qt[kQ];
+        for (int r = 0; r < kQ; ++r) qt[r] = splat(q[r][t]);
         const float* row = kt + t * padded + kLanes * b0;
         for (int64_t b = 0; b < nb; ++b) {
           const FloatV k = load(row + kLanes * b);
-          sv[0][b] += qa * k;
-          sv[1][b] += qb * k;
+          for (int r = 0; r < kQ; ++r) sv[r][b] += qt[r] * k;
         }
       }
-      for (int r = 0; r < 2; ++r)
+      for (int r = 0; r < kQ; ++r)
         for (int64_t b = 0; b < nb; ++b) store(scores[r] + kLanes * (b0 + b), sv[r][b]);
     }
-    weigh_values<kD>(scores, keys, v0, stride, pair, out + i * out_stride, out_stride);
+    weigh_values<kD, kQ>(scores, keys, v0, stride, used, out + i * out_stride, out_stride);
   }
 }
 
 template <int kD, typename Out>
 void attend_short(const float* q0, const float* k0, const float* v0, int64_t stride, int64_t len, int64_t queries,
                   bool causal, float scale, float* scratch, Out* out, int64_t out_stride) {
-  constexpr int kV = kD / kLanes;
-  float* const scores[2] = {scratch, scratch + len + kLanes};
-  // Two queries at a time, as in attend_long: each load of k or v feeds two chains, and the two softmaxes
-  // overlap (one query's scores → softmax → weighted sum is one long dependency chain).
-  for (int64_t i = 0; i < queries; i += 2) {
-    const int pair = queries - i < 2 ? 1 : 2;
-    int64_t keys[2];
-    FloatV q[2][kV];
-    for (int r = 0; r < 2; ++r) {
-      const int64_t row = i + (r < pair ? r : 0);
-      keys[r] = causal ? row + 1 : len;
-      for (int t = 0; t < kV; ++t) q[r][t] = load(q0 + row * stride + kLanes * t) * splat(scale);
-    }
-    // q·k_j for both queries, in lanes.
-    const auto partial = [&](int64_t j, FloatV& sa, FloatV& sb) {
+  constexpr int kV = kD / kLanes, kQ = group_size<kD>(2);
+  float* scores[kQ];
+  for (int r = 0; r < kQ; ++r) scores[r] = scratch + r * (len + kLanes);
+  for (int64_t i = 0; i < queries; i += kQ) {
+    int64_t rows[kQ], keys[kQ];
+    const int used = group_rows<kQ>(i, queries, len, causal, rows, keys);
+    FloatV q[kQ][kV];
+    for (int r = 0; r < kQ; ++r)
+      for (int t = 0; t < kV; ++t) q[r][t] = load(q0 + rows[r] * stride + kLanes * t) * splat(scale);
+    // q·k_j in lanes, for every query of the group.
+    const auto partial = [&](int64_t j, FloatV* s) {
       const float* kj = k0 + j * stride;
       FloatV k = load(kj);
-      sa = q[0][0] * k;
-      sb = q[1][0] * k;
+      for (int r = 0; r < kQ; ++r) s[r] = q[r][0] * k;
       for (int t = 1; t < kV; ++t) {
         k = load(kj + kLanes * t);
-        sa += q[0][t] * k;
-        sb += q[1][t] * k;
+        for (int r = 0; r < kQ; ++r) s[r] += q[r][t] * k;
       }
     };
     int64_t key = 0;
-    for (; key + 4 <= keys[1]; key += 4) {
-      FloatV a[4], b[4];
-      for (int u = 0; u < 4; ++u) partial(key + u, a[u], b[u]);
-      reduce_add4(a[0], a[1], a[2], a[3], scores[0] + key);
-      reduce_add4(b[0], b[1], b[2], b[3], scores[1] + key);
+    for (; key + 4 <= keys[kQ - 1]; key += 4) {
+      FloatV s[4][kQ];
+      for (int u = 0; u < 4; ++u) partial(key + u, s[u]);
+      for (int r = 0; r < kQ; ++r) reduce_add4(s[0][r], s[1][r], s[2][r], s[3][r], scores[r] + key);
     }
-    for (; key < keys[1]; ++key) {
-      FloatV a, b;
-      partial(key, a, b);
-      scores[0][key] = reduce_add(a);
-      scores[1][key] = reduce_add(b);
+    for (; key < keys[kQ - 1]; ++key) {
+      FloatV s[kQ];
+      partial(key, s);
+      for (int r = 0; r < kQ; ++r) scores[r][key] = reduce_add(s[r]);
     }
-    weigh_values<kD>(scores, keys, v0, stride, pair, out + i * out_stride, out_stride);
+    weigh_values<kD, kQ>(scores, keys, v0, stride, used, out + i * out_stride, out_stride);
   }
 }
 
@@ -237,7 +240,7 @@ void attention(const float* qkv, int64_t width, int heads, const SequenceBatch& 
   const int chunk = static_cast<int64_t>(batch.size()) >= 8 * omp_get_max_threads() ? heads : 1;
 #pragma omp parallel
   {
-    std::vector<float> scratch(static_cast<size_t>((d + 2) * (longest + kLanes)));
+    std::vector<float> scratch(static_cast<size_t>((d + 4) * (longest + kLanes)));
 #pragma omp for schedule(dynamic, chunk)
     for (int64_t task = 0; task < tasks; ++task) {
       const size_t s = static_cast<size_t>(task / heads);
