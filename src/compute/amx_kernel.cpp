@@ -43,22 +43,14 @@ __m512 reciprocal(__m512 d) {
 
 __m512 exp16(__m512 x) { return __builtin_bit_cast(__m512, exp_lanes(__builtin_bit_cast(f32x16, x))); }
 
-// e^x for x ≤ 0: exp_lanes' range reduction and polynomial (Cephes' expf, 2 ulp), with 2ⁿ applied by
-// vscalefps instead of built in the exponent bits. Arguments below -87.3 give ~1e-38 instead of 0.
+// e^x for x ≤ 0: exp_lanes with 2ⁿ applied by vscalefps instead of built in the exponent bits (fewer
+// operations in the GELU epilogue). Arguments below -87.3 give ~1e-38 instead of 0.
 __m512 exp_nonpositive(__m512 x) {
   x = _mm512_max_ps(x, _mm512_set1_ps(-87.33f));
   const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f),
-                                   _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x));
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, n);
+  const f32x16 r = exp_remainder(__builtin_bit_cast(f32x16, x), __builtin_bit_cast(f32x16, n));
+  return _mm512_scalef_ps(__builtin_bit_cast(__m512, exp_of_remainder(r)), n);
 }
 
 // 0.5·x·(1 + erf(x/√2)), erf by Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7), as oneDNN's gelu_erf. With

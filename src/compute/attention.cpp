@@ -25,8 +25,8 @@ float dot(const float* a, const float* b, int64_t d) {
   return s;
 }
 
-// p[0..keys) ← exp(p - max p), returning their sum: the unnormalised softmax. p must have room for kLanes
-// floats past keys (they are read, and may be overwritten).
+// p[0..keys) ← exp(p - max p), returning their sum: the unnormalised softmax. p must hold at least kLanes
+// initialised floats: a short row is read as one vector, and p[keys..kLanes) is overwritten with zeros.
 float softmax_numerators(float* p, int64_t keys) {
   if (keys <= kLanes) {
     // One vector (windows have 5 or 10 keys): lanes past the keys are masked out, not copied around.

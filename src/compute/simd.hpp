@@ -125,23 +125,33 @@ inline void store_lanes(uint16_t* p, F v) {
   store_bf16(p, v);
 }
 
-// e^x to within 2 ulp over the float range, lane-wise for any float vector F with int32 lanes I (Cephes'
-// expf: x = n·ln2 + r, |r| ≤ ln2/2, degree-5 polynomial, 2ⁿ built in the exponent bits). Arguments below
-// -87.3 give ~1e-38 instead of 0, harmless in a softmax.
-template <typename F, typename I>
-inline F exp_lanes(F x) {
-  x = x < 88.37f ? x : F{} + 88.37f;
-  x = x > -87.33f ? x : F{} - 87.33f;
-  // Round to nearest by the 1.5·2²³ trick: exact for |n| < 2²², and no libm call in the loop.
-  const F n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  const F r = x - n * 0.693359375f + n * 2.12194440e-4f;
+// Cephes' expf in two halves, shared by exp_lanes and the AMX epilogue's own exponent scaling: the remainder
+// r = x − n·ln2 (ln2 split in two for accuracy) of an integral n, and e^r for |r| ≤ ln2/2 (degree-5
+// polynomial, 2 ulp).
+template <typename F>
+inline F exp_remainder(F x, F n) {
+  return x - n * 0.693359375f + n * 2.12194440e-4f;
+}
+template <typename F>
+inline F exp_of_remainder(F r) {
   F p = F{} + 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
+  return p * r * r + r + 1.0f;
+}
+
+// e^x to within 2 ulp over the float range, lane-wise for any float vector F with int32 lanes I: x = n·ln2 + r,
+// 2ⁿ built in the exponent bits. Arguments below -87.3 give ~1e-38 instead of 0, harmless in a softmax.
+template <typename F, typename I>
+inline F exp_lanes(F x) {
+  x = x < 88.37f ? x : F{} + 88.37f;
+  x = x > -87.33f ? x : F{} - 87.33f;
+  // Round to nearest by the 1.5·2²³ trick: exact for |n| < 2²², and no libm call in the loop.
+  const F n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  const F p = exp_of_remainder(exp_remainder(x, n));
   const I bits = (__builtin_convertvector(n, I) + 127) << 23;
   F scale;
   static_assert(sizeof scale == sizeof bits);
