@@ -3,7 +3,7 @@
 // packed window tokens times a transformer weight matrix. 32×32 output blocks stay in four tile registers
 // over all of K; weights are packed once into the tiles' pair-interleaved layout; each block's epilogue
 // (bias, GELU, residual, bf16 rounding) runs on AVX-512 while the tiles compute the next block. On the
-// 2-core Xeon this beats oneDNN 2.6 (Debian 12's) by 15–30 % on every product of a block
+// 2-core Xeon this beats oneDNN 2.6 (Debian 12's) by 5–25 % on every product of a block
 // (bench/bench_matmul.cpp). linear_reference (linear.hpp) is its plain reference; Linear uses it for bf16
 // where the CPU has AMX and oneDNN elsewhere.
 #include <cstdint>
