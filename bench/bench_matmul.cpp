@@ -27,14 +27,22 @@ void BM_Linear(benchmark::State& state, int64_t k, int64_t n, Epilogue epilogue,
   for (auto& v : x) v = float_to_bf16(dist(rng));
   AlignedVector<float> y(static_cast<size_t>(kRows * n));  // big enough for either output type
   for (auto _ : state) linear.forward(x.data(), kRows, y.data(), y_type, epilogue);
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(2.0 * kRows * k * n * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+  const double flops = 2.0 * kRows * k * n * static_cast<double>(state.iterations());
+  state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsRate);
 }
 
 }  // namespace
 
-BENCHMARK_CAPTURE(BM_Linear, qkv, 896, 2688, Epilogue::None, ActivationType::F32)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Linear, out_proj, 896, 896, Epilogue::AddToDst, ActivationType::F32)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Linear, fc_gelu, 896, 3584, Epilogue::Gelu, ActivationType::BF16)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Linear, proj, 3584, 896, Epilogue::AddToDst, ActivationType::F32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Linear, qkv, 896, 2688, Epilogue::None, ActivationType::F32)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Linear, out_proj, 896, 896, Epilogue::AddToDst, ActivationType::F32)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Linear, fc_gelu, 896, 3584, Epilogue::Gelu, ActivationType::BF16)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Linear, proj, 3584, 896, Epilogue::AddToDst, ActivationType::F32)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_MAIN();

@@ -163,7 +163,8 @@ void check_bf16_store() {
   values.resize((values.size() + n - 1) / n * n, 0.f);
   std::vector<uint16_t> got(values.size());
   for (size_t i = 0; i < values.size(); i += n) store_bf16(got.data() + i, load<F>(values.data() + i));
-  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(got[i], float_to_bf16(values[i])) << values[i] << ", " << n << " lanes";
+  for (size_t i = 0; i < values.size(); ++i)
+    EXPECT_EQ(got[i], float_to_bf16(values[i])) << values[i] << ", " << n << " lanes";
 }
 
 TEST(Simd, Bf16StoreMatchesScalarConversion) {

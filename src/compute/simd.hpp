@@ -67,12 +67,14 @@ inline void reduce_add4(f32x8 a, f32x8 b, f32x8 c, f32x8 d, float* out) {
                    __builtin_shufflevector(c, d, 4, 5, 6, 7, 12, 13, 14, 15);  // c·4 | d·4
   const f32x8 x = __builtin_shufflevector(ab, cd, 0, 1, 4, 5, 8, 9, 12, 13) +
                   __builtin_shufflevector(ab, cd, 2, 3, 6, 7, 10, 11, 14, 15);  // a·2 b·2 c·2 d·2
-  const f32x8 y = __builtin_shufflevector(x, x, 0, 2, 4, 6, 0, 2, 4, 6) + __builtin_shufflevector(x, x, 1, 3, 5, 7, 1, 3, 5, 7);
+  const f32x8 y = __builtin_shufflevector(x, x, 0, 2, 4, 6, 0, 2, 4, 6) +
+                  __builtin_shufflevector(x, x, 1, 3, 5, 7, 1, 3, 5, 7);
   for (int i = 0; i < 4; ++i) out[i] = y[i];
 }
 inline void reduce_add4(f32x16 a, f32x16 b, f32x16 c, f32x16 d, float* out) {
   const auto halves = [](f32x16 v) {
-    return __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+    return __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+           __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
   };
   reduce_add4(halves(a), halves(b), halves(c), halves(d), out);
 }
