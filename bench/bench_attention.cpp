@@ -1,11 +1,13 @@
 // Attention and layer norm at ViT-B-16-plus-240's size: the full image (one sequence of 226 tokens) and the
-// window batch (196 windows of 5 tokens, 169 of 10), 14 heads of 64, bf16 output as the bf16 path uses.
+// window batch (196 windows of 5 tokens, 169 of 10), 14 heads of 64, bf16 q/k/v in and bf16 out as the bf16
+// path runs them.
 #include <benchmark/benchmark.h>
 
 #include <random>
 
 #include "compute/aligned_vector.hpp"
 #include "compute/attention.hpp"
+#include "compute/bf16.hpp"
 #include "compute/layer_norm.hpp"
 
 using namespace winclip::compute;
@@ -38,8 +40,9 @@ AlignedVector<float> random_floats(size_t n) {
 void BM_Attention(benchmark::State& state, bool windows, int part) {
   const SequenceBatch batch = batch_of(windows, part);
   const int64_t rows = batch.total_rows();
-  const auto qkv = random_floats(static_cast<size_t>(rows * 3 * kWidth));
-  AlignedVector<uint16_t> out(static_cast<size_t>(rows * kWidth));
+  const auto values = random_floats(static_cast<size_t>(rows * 3 * kWidth));
+  AlignedVector<uint16_t> qkv(values.size()), out(static_cast<size_t>(rows * kWidth));
+  for (size_t i = 0; i < values.size(); ++i) qkv[i] = float_to_bf16(values[i]);
   for (auto _ : state) multi_head_attention(qkv.data(), kWidth, kHeads, batch, out.data());
 }
 

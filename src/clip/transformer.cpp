@@ -25,8 +25,7 @@ compute::Linear load_linear(const WeightFile& weights, const std::string& weight
 
 struct Transformer::Workspace {
   std::mutex mutex;
-  compute::AlignedVector<float> qkv;
-  compute::AlignedVector<uint16_t> normed, attended, hidden;  // bf16, or float in twice as many elements
+  compute::AlignedVector<uint16_t> qkv, normed, attended, hidden;  // bf16, or float in twice as many elements
 };
 
 Transformer::Transformer(const WeightFile& weights, const std::string& prefix, const TransformerShape& shape,
@@ -82,8 +81,7 @@ void run_blocks(float* x, const compute::SequenceBatch& batch, const Transformer
   T* normed = sized<T>(ws.normed, rows * w);
   T* attended = sized<T>(ws.attended, rows * w);
   T* hidden = sized<T>(ws.hidden, rows * shape.mlp_width);
-  ws.qkv.resize(static_cast<size_t>(rows * 3 * w));
-  float* qkv = ws.qkv.data();
+  T* qkv = sized<T>(ws.qkv, rows * 3 * w);
   const Epilogue activation = shape.quick_gelu ? Epilogue::QuickGelu : Epilogue::Gelu;
   compute::SequenceBatch every_row = batch;
   every_row.read_out.clear();
@@ -95,7 +93,7 @@ void run_blocks(float* x, const compute::SequenceBatch& batch, const Transformer
     const auto& b = blocks[l];
     const bool pruned = l + 1 == blocks.size() && !kept.empty();
     compute::layer_norm(x, rows, w, b.ln1_weight.data(), b.ln1_bias.data(), normed);
-    b.qkv.forward(normed, rows, qkv, compute::ActivationType::F32, Epilogue::None);
+    b.qkv.forward(normed, rows, qkv, type, Epilogue::None);
     compute::multi_head_attention(qkv, w, shape.heads, pruned ? batch : every_row, attended);
     if (!pruned) {
       b.out_proj.forward(attended, rows, x, compute::ActivationType::F32, Epilogue::AddToDst);
@@ -104,15 +102,17 @@ void run_blocks(float* x, const compute::SequenceBatch& batch, const Transformer
       b.proj.forward(hidden, rows, x, compute::ActivationType::F32, Epilogue::AddToDst);
       continue;
     }
-    // The rows read out, packed: attention outputs into `normed`, residual stream into `qkv` (both free now).
+    // The rows read out, packed: attention outputs into `normed`, residual stream (float) into the qkv
+    // buffer (both free now; the qkv buffer holds at least 3·rows·w bf16 values, so n·w floats fit).
     const int64_t n = static_cast<int64_t>(kept.size());
+    float* residual = reinterpret_cast<float*>(ws.qkv.data());
     copy_rows(kept, w, normed, attended, false);
-    copy_rows(kept, w, qkv, x, false);
-    b.out_proj.forward(normed, n, qkv, compute::ActivationType::F32, Epilogue::AddToDst);
-    compute::layer_norm(qkv, n, w, b.ln2_weight.data(), b.ln2_bias.data(), attended);
+    copy_rows(kept, w, residual, x, false);
+    b.out_proj.forward(normed, n, residual, compute::ActivationType::F32, Epilogue::AddToDst);
+    compute::layer_norm(residual, n, w, b.ln2_weight.data(), b.ln2_bias.data(), attended);
     b.fc.forward(attended, n, hidden, type, activation);
-    b.proj.forward(hidden, n, qkv, compute::ActivationType::F32, Epilogue::AddToDst);
-    copy_rows(kept, w, qkv, x, true);
+    b.proj.forward(hidden, n, residual, compute::ActivationType::F32, Epilogue::AddToDst);
+    copy_rows(kept, w, residual, x, true);
   }
 }
 

@@ -13,6 +13,8 @@ namespace winclip::compute {
 void multi_head_attention(const float* qkv, int64_t width, int heads, const SequenceBatch& batch, float* out);
 // The same, writing bfloat16 (the input of a BF16 output projection).
 void multi_head_attention(const float* qkv, int64_t width, int heads, const SequenceBatch& batch, uint16_t* out);
+// The same from bfloat16 q, k and v (a BF16 input projection's output); scores and softmax stay float.
+void multi_head_attention(const uint16_t* qkv, int64_t width, int heads, const SequenceBatch& batch, uint16_t* out);
 
 // The same in double with plain loops, for one sequence of `rows` tokens; `key_visible` (nullable, one flag
 // per key) hides keys from every query, which is the "attention mask" formulation of a window.

@@ -36,11 +36,44 @@ constexpr int lanes_of() {
   return sizeof(F) / sizeof(float);
 }
 
+// The unsigned 32- and 16-bit vectors with F's lane count.
+template <typename F>
+struct BitsOf;
+template <>
+struct BitsOf<f32x8> {
+  typedef u32x8 U;
+  typedef u16x8 H;
+};
+template <>
+struct BitsOf<f32x16> {
+  typedef u32x16 U;
+  typedef u16x16 H;
+};
+
 template <typename F = FloatV>
 inline F load(const float* p) {
   F v;
   std::memcpy(&v, p, sizeof v);
   return v;
+}
+// kLanes bfloat16 values widened to float (exact: a bf16 is the upper half of a float).
+template <typename F = FloatV>
+inline F load(const uint16_t* p) {
+  typedef typename BitsOf<F>::U U;
+  typedef typename BitsOf<F>::H H;
+  H h;
+  std::memcpy(&h, p, sizeof h);
+  const U u = __builtin_convertvector(h, U) << 16;
+  F v;
+  std::memcpy(&v, &u, sizeof v);
+  return v;
+}
+inline float widen(float v) { return v; }
+inline float widen(uint16_t v) {
+  const uint32_t u = static_cast<uint32_t>(v) << 16;
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
 }
 template <typename F>
 inline void store(float* p, F v) {
@@ -89,20 +122,6 @@ template <typename F>
 inline F max(F a, F b) {
   return a > b ? a : b;
 }
-
-// The unsigned 32- and 16-bit vectors with F's lane count.
-template <typename F>
-struct BitsOf;
-template <>
-struct BitsOf<f32x8> {
-  typedef u32x8 U;
-  typedef u16x8 H;
-};
-template <>
-struct BitsOf<f32x16> {
-  typedef u32x16 U;
-  typedef u16x16 H;
-};
 
 // Floats to bfloat16 with round-to-nearest-even, NaN kept quiet: float_to_bf16 (bf16.hpp), lane-wise.
 template <typename F>
