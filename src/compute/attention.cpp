@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "compute/bf16.hpp"
@@ -16,13 +17,12 @@ namespace {
 inline void store_scalar(float v, float* out) { *out = v; }
 inline void store_scalar(float v, uint16_t* out) { *out = float_to_bf16(v); }
 
-template <typename In>
-float dot(const float* a, const In* b, int64_t d) {
+float dot(const float* a, const float* b, int64_t d) {
   const int64_t vd = d & ~int64_t{kLanes - 1};
   FloatV s0 = splat(0.f);
   for (int64_t t = 0; t < vd; t += kLanes) s0 += load(a + t) * load(b + t);
   float s = reduce_add(s0);
-  for (int64_t t = vd; t < d; ++t) s += a[t] * widen(b[t]);
+  for (int64_t t = vd; t < d; ++t) s += a[t] * b[t];
   return s;
 }
 
@@ -75,8 +75,8 @@ constexpr int group_size(int wanted) {
 // Softmax of each query's scores (scores[r][0..keys[r])), then out row r ← Σ_j p_rj·v_j for the first `used`
 // of the group. keys[] ascend; scores past a query's own keys are zeroed so one loop over the last query's
 // keys serves all.
-template <int kD, int kQ, typename In, typename Out>
-void weigh_values(float* const scores[kQ], const int64_t keys[kQ], const In* v0, int64_t stride, int used,
+template <int kD, int kQ, typename Out>
+void weigh_values(float* const scores[kQ], const int64_t keys[kQ], const float* v0, int64_t stride, int used,
                   Out* out, int64_t out_stride) {
   constexpr int kV = kD / kLanes;
   const int64_t last = keys[kQ - 1];
@@ -89,7 +89,7 @@ void weigh_values(float* const scores[kQ], const int64_t keys[kQ], const In* v0,
   for (int r = 0; r < kQ; ++r)
     for (int t = 0; t < kV; ++t) acc[r][t] = splat(0.f);
   for (int64_t j = 0; j < last; ++j) {
-    const In* vj = v0 + j * stride;
+    const float* vj = v0 + j * stride;
     FloatV w[kQ];
     for (int r = 0; r < kQ; ++r) w[r] = splat(scores[r][j]);
     for (int t = 0; t < kV; ++t) {
@@ -121,8 +121,8 @@ int group_rows(int64_t i, int64_t queries, int64_t len, bool causal, int64_t row
 // Long sequences (the full image, the text) first lay kᵀ out, so scores come kLanes keys per vector with
 // no horizontal sums, four queries at a time. Short ones (windows of 5 or 10 tokens) take one dot product
 // per key, which costs less than the transposition, two queries at a time.
-template <int kD, typename In, typename Out>
-void attend_long(const In* q0, const In* k0, const In* v0, int64_t stride, int64_t len, int64_t queries,
+template <int kD, typename Out>
+void attend_long(const float* q0, const float* k0, const float* v0, int64_t stride, int64_t len, int64_t queries,
                  bool causal, float scale, float* scratch, Out* out, int64_t out_stride) {
   constexpr int kQ = group_size<kD>(4);
   const int64_t padded = (len + kLanes - 1) & ~int64_t{kLanes - 1};
@@ -130,7 +130,7 @@ void attend_long(const In* q0, const In* k0, const In* v0, int64_t stride, int64
   for (int r = 0; r < kQ; ++r) scores[r] = scratch + r * padded;
   float* kt = scratch + kQ * padded;  // [kD, padded]: kᵀ, zero past len
   for (int64_t t = 0; t < kD; ++t) {
-    for (int64_t j = 0; j < len; ++j) kt[t * padded + j] = widen(k0[j * stride + t]);
+    for (int64_t j = 0; j < len; ++j) kt[t * padded + j] = k0[j * stride + t];
     for (int64_t j = len; j < padded; ++j) kt[t * padded + j] = 0.f;
   }
   for (int64_t i = 0; i < queries; i += kQ) {
@@ -138,7 +138,7 @@ void attend_long(const In* q0, const In* k0, const In* v0, int64_t stride, int64
     const int used = group_rows<kQ>(i, queries, len, causal, rows, keys);
     float q[kQ][kD];
     for (int r = 0; r < kQ; ++r)
-      for (int t = 0; t < kD; ++t) q[r][t] = widen(q0[rows[r] * stride + t]) * scale;  // torch scales q first
+      for (int t = 0; t < kD; ++t) q[r][t] = q0[rows[r] * stride + t] * scale;  // torch scales q first
     const int64_t blocks = (keys[kQ - 1] + kLanes - 1) / kLanes;
     constexpr int kB = kAccumulators / kQ;  // blocks of keys at a time
     for (int64_t b0 = 0; b0 < blocks; b0 += kB) {
@@ -162,8 +162,8 @@ void attend_long(const In* q0, const In* k0, const In* v0, int64_t stride, int64
   }
 }
 
-template <int kD, typename In, typename Out>
-void attend_short(const In* q0, const In* k0, const In* v0, int64_t stride, int64_t len, int64_t queries,
+template <int kD, typename Out>
+void attend_short(const float* q0, const float* k0, const float* v0, int64_t stride, int64_t len, int64_t queries,
                   bool causal, float scale, float* scratch, Out* out, int64_t out_stride) {
   constexpr int kV = kD / kLanes, kQ = group_size<kD>(2);
   float* scores[kQ];
@@ -176,7 +176,7 @@ void attend_short(const In* q0, const In* k0, const In* v0, int64_t stride, int6
       for (int t = 0; t < kV; ++t) q[r][t] = load(q0 + rows[r] * stride + kLanes * t) * splat(scale);
     // q·k_j in lanes, for every query of the group.
     const auto partial = [&](int64_t j, FloatV* s) {
-      const In* kj = k0 + j * stride;
+      const float* kj = k0 + j * stride;
       FloatV k = load(kj);
       for (int r = 0; r < kQ; ++r) s[r] = q[r][0] * k;
       for (int t = 1; t < kV; ++t) {
@@ -199,27 +199,27 @@ void attend_short(const In* q0, const In* k0, const In* v0, int64_t stride, int6
   }
 }
 
-template <typename In, typename Out>
-void attend_any(const In* q0, const In* k0, const In* v0, int64_t stride, int64_t len, int64_t queries,
+template <typename Out>
+void attend_any(const float* q0, const float* k0, const float* v0, int64_t stride, int64_t len, int64_t queries,
                 int64_t d, bool causal, float scale, float* scratch, Out* out, int64_t out_stride) {
   float* p = scratch;
   float* acc = scratch + len + kLanes;
   for (int64_t i = 0; i < queries; ++i) {
-    const In* qi = q0 + i * stride;
+    const float* qi = q0 + i * stride;
     const int64_t keys = causal ? i + 1 : len;
-    for (int64_t t = 0; t < d; ++t) acc[t] = widen(qi[t]) * scale;
+    for (int64_t t = 0; t < d; ++t) acc[t] = qi[t] * scale;
     for (int64_t j = 0; j < keys; ++j) p[j] = dot(acc, k0 + j * stride, d);
     const float inv = 1.0f / softmax_numerators(p, keys);
     std::fill(acc, acc + d, 0.f);
     for (int64_t j = 0; j < keys; ++j)
-      for (int64_t t = 0; t < d; ++t) acc[t] += p[j] * widen(v0[j * stride + t]);
+      for (int64_t t = 0; t < d; ++t) acc[t] += p[j] * v0[j * stride + t];
     for (int64_t t = 0; t < d; ++t) store_scalar(acc[t] * inv, out + i * out_stride + t);
   }
 }
 
-template <int kD, typename In, typename Out>
-void attend(const In* q0, const In* k0, const In* v0, int64_t stride, int64_t len, int64_t queries, int64_t d,
-            bool causal, float scale, float* scratch, Out* out, int64_t out_stride) {
+template <int kD, typename Out>
+void attend(const float* q0, const float* k0, const float* v0, int64_t stride, int64_t len, int64_t queries,
+            int64_t d, bool causal, float scale, float* scratch, Out* out, int64_t out_stride) {
   static_assert(kD == 0 || kD % (2 * kLanes) == 0);
   if constexpr (kD == 0)
     attend_any(q0, k0, v0, stride, len, queries, d, causal, scale, scratch, out, out_stride);
@@ -227,6 +227,20 @@ void attend(const In* q0, const In* k0, const In* v0, int64_t stride, int64_t le
     attend_long<kD>(q0, k0, v0, stride, len, queries, causal, scale, scratch, out, out_stride);
   else
     attend_short<kD>(q0, k0, v0, stride, len, queries, causal, scale, scratch, out, out_stride);
+}
+
+// Rows [0, len) of one head's q, k and v (`width` apart within a row of `stride`) widened from bf16 into
+// `dst`, q, k and v of a row side by side (stride 3·d): converted once here rather than at every one of the
+// kernels' repeated loads.
+void widen_head(const uint16_t* q0, int64_t width, int64_t stride, int64_t len, int64_t d, float* dst) {
+  const int64_t vd = d & ~int64_t{kLanes - 1};
+  for (int64_t i = 0; i < len; ++i)
+    for (int part = 0; part < 3; ++part) {
+      const uint16_t* src = q0 + i * stride + part * width;
+      float* row = dst + (i * 3 + part) * d;
+      for (int64_t t = 0; t < vd; t += kLanes) store(row + t, load(src + t));
+      for (int64_t t = vd; t < d; ++t) row[t] = bf16_to_float(src[t]);
+    }
 }
 
 template <int kD, typename In, typename Out>
@@ -242,13 +256,22 @@ void attention(const In* qkv, int64_t width, int heads, const SequenceBatch& bat
 #pragma omp parallel
   {
     std::vector<float> scratch(static_cast<size_t>((d + 4) * (longest + kLanes)));
+    std::vector<float> widened(std::is_same_v<In, float> ? 0 : static_cast<size_t>(3 * d * longest));
 #pragma omp for schedule(dynamic, chunk)
     for (int64_t task = 0; task < tasks; ++task) {
       const size_t s = static_cast<size_t>(task / heads);
       const int64_t h = task % heads, off = batch.offsets[s];
       const In* q0 = qkv + off * stride + h * d;
-      attend<kD>(q0, q0 + width, q0 + 2 * width, stride, batch.lengths[s], batch.rows_read(s), d, batch.causal,
-                 scale, scratch.data(), out + off * width + h * d, width);
+      const int64_t len = batch.lengths[s], read = batch.rows_read(s);
+      Out* o = out + off * width + h * d;
+      if constexpr (std::is_same_v<In, float>) {
+        attend<kD>(q0, q0 + width, q0 + 2 * width, stride, len, read, d, batch.causal, scale, scratch.data(), o,
+                   width);
+      } else {
+        widen_head(q0, width, stride, len, d, widened.data());
+        const float* w0 = widened.data();
+        attend<kD>(w0, w0 + d, w0 + 2 * d, 3 * d, len, read, d, batch.causal, scale, scratch.data(), o, width);
+      }
     }
   }
 }

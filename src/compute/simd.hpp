@@ -68,13 +68,6 @@ inline F load(const uint16_t* p) {
   std::memcpy(&v, &u, sizeof v);
   return v;
 }
-inline float widen(float v) { return v; }
-inline float widen(uint16_t v) {
-  const uint32_t u = static_cast<uint32_t>(v) << 16;
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
 template <typename F>
 inline void store(float* p, F v) {
   std::memcpy(p, &v, sizeof v);
