@@ -80,8 +80,8 @@ int bench(const BenchArgs& args) {
   std::printf("zero-shot        %.3f s/image (median of %d, %d image%s per pass)\n", zero_shot, args.iterations, b,
               b == 1 ? "" : "s");
   std::printf("one-shot         %.3f s/image\n", one_shot);
-  std::printf("work             %.1f GFLOP/image (%.1f executed: windows stop at their class token in the last "
-              "block)\n",
+  std::printf("work             %.1f GFLOP/image (%.1f executed: windows share the full image's first-block keys "
+              "and values and stop at their class token in the last block)\n",
               flops / 1e9, executed / 1e9);
   std::printf("achieved         %.1f GFLOP/s executed (zero-shot, whole image; %.1f nominal)\n", achieved,
               flops / zero_shot / 1e9);

@@ -13,6 +13,7 @@
 #include "compute/linear.hpp"
 #include "test_support.hpp"
 #include "winclip/checkpoint.hpp"
+#include "winclip/error.hpp"
 #include "winclip/model.hpp"
 
 using namespace winclip;
@@ -105,6 +106,43 @@ TEST(MaskableInference, FullImageIsTheUnmaskedSequence) {
   auto expected = masked_reference(wf, model->config(), tower.embed(image).data, std::vector<bool>(226, true));
   auto result = model->encode_images(image);
   EXPECT_LE(test::max_abs_diff(expected.data(), result.image_embeddings.ptr(), expected.size()), 1e-5);
+}
+
+// Rows declared copies of others (input_of) share the first block's keys and values: the same result as
+// computing them for every row, in both precisions; a copy of a copy is refused.
+TEST(MaskableInference, FirstBlockSharedByCopiedRows) {
+  const auto model = ClipModel::load(test::model_dir());
+  const auto wf = WeightFile::open(test::model_dir() / "open_clip_model.safetensors");
+  const ModelConfig& cfg = model->config();
+  const int64_t w = cfg.vision.width;
+  const clip::TransformerShape shape{cfg.vision.width, cfg.vision.heads(), cfg.vision.layers, cfg.vision.mlp_width(),
+                                     cfg.quick_gelu};
+  // A 12-token "image" and two windows made of its rows.
+  SequenceBatch plain, shared;
+  for (int64_t len : {12, 3, 5}) {
+    plain.add(len);
+    shared.add(len);
+  }
+  const std::vector<int64_t> window_rows = {0, 4, 7, 0, 1, 2, 10, 11};
+  shared.input_of.resize(static_cast<size_t>(shared.total_rows()));
+  for (int64_t r = 0; r < 12; ++r) shared.input_of[static_cast<size_t>(r)] = r;
+  for (size_t i = 0; i < window_rows.size(); ++i) shared.input_of[12 + i] = window_rows[i];
+  std::mt19937 rng(8);
+  auto input = test::random_normal(static_cast<size_t>(plain.total_rows() * w), rng, 1.0f);
+  for (size_t i = 0; i < window_rows.size(); ++i)
+    std::copy_n(input.begin() + window_rows[i] * w, w, input.begin() + static_cast<int64_t>(12 + i) * w);
+  for (auto precision : {MatmulPrecision::FP32, MatmulPrecision::BF16}) {
+    const clip::Transformer transformer(wf, "visual.transformer.", shape, precision);
+    AlignedVector<float> expected(input.begin(), input.end()), got(input.begin(), input.end());
+    transformer.forward(expected.data(), plain);
+    transformer.forward(got.data(), shared);
+    EXPECT_LE(test::max_abs_diff(expected.data(), got.data(), expected.size()), 1e-5)
+        << (precision == MatmulPrecision::BF16 ? "bf16" : "fp32");
+  }
+  shared.input_of[13] = 12;  // row 12 itself copies row 0
+  const clip::Transformer transformer(wf, "visual.transformer.", shape, MatmulPrecision::FP32);
+  AlignedVector<float> x(input.begin(), input.end());
+  EXPECT_THROW(transformer.forward(x.data(), shared), Error);
 }
 
 // The last block run only for the rows read out (a full sequence whole, windows by their class token) must

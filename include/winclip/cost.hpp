@@ -12,8 +12,9 @@ namespace winclip {
 // attention), and the pooled projections.
 double image_flops(const ModelConfig& config, const std::vector<int>& scales);
 
-// FLOP of one image as the engine runs it: image_flops less what windows skip in the last block, where
-// only their class token is carried past attention (its keys and values still cover every token).
+// FLOP of one image as the engine runs it: image_flops less what windows skip. In the first block their
+// keys and values are the full image's (a window's tokens are copies of its rows); in the last block only
+// their class token is carried past attention (its keys and values still cover every token).
 double executed_image_flops(const ModelConfig& config, const std::vector<int>& scales);
 
 // Rows of the packed window batch (every window of every scale, class token included).

@@ -2,11 +2,13 @@
 
 #include <cstring>
 #include <mutex>
+#include <string>
 #include <type_traits>
 
 #include "compute/aligned_vector.hpp"
 #include "compute/attention.hpp"
 #include "compute/layer_norm.hpp"
+#include "winclip/error.hpp"
 
 namespace winclip::clip {
 
@@ -26,6 +28,7 @@ compute::Linear load_linear(const WeightFile& weights, const std::string& weight
 struct Transformer::Workspace {
   std::mutex mutex;
   compute::AlignedVector<uint16_t> qkv, normed, attended, hidden;  // bf16, or float in twice as many elements
+  compute::AlignedVector<float> distinct;                          // first-block inputs, one per distinct row
 };
 
 Transformer::Transformer(const WeightFile& weights, const std::string& prefix, const TransformerShape& shape,
@@ -69,6 +72,32 @@ void copy_rows(const std::vector<int64_t>& rows, int64_t width, T* packed, T* fu
   }
 }
 
+// The first block's keys and values are computed once per distinct input: for the rows `distinct` (those
+// that copy no other), batch row r then reading qkv row qkv_row[r]. Both stay empty when no row is a copy.
+void first_block_rows(const compute::SequenceBatch& batch, std::vector<int64_t>& distinct,
+                      std::vector<int64_t>& qkv_row) {
+  const size_t rows = static_cast<size_t>(batch.total_rows());
+  if (batch.input_of.empty()) return;
+  if (batch.input_of.size() != rows)
+    throw Error("transformer: input_of has " + std::to_string(batch.input_of.size()) + " rows for a batch of " +
+                std::to_string(rows));
+  std::vector<int64_t> position(rows, -1);
+  for (size_t r = 0; r < rows; ++r)
+    if (batch.input_of[r] == static_cast<int64_t>(r)) {
+      position[r] = static_cast<int64_t>(distinct.size());
+      distinct.push_back(static_cast<int64_t>(r));
+    }
+  if (distinct.size() == rows) return distinct.clear();
+  qkv_row.resize(rows);
+  for (size_t r = 0; r < rows; ++r) {
+    const int64_t source = batch.input_of[r];
+    if (source < 0 || source >= static_cast<int64_t>(rows) || position[static_cast<size_t>(source)] < 0)
+      throw Error("transformer: row " + std::to_string(r) + " copies row " + std::to_string(source) +
+                  ", which is not a distinct row of the batch");
+    qkv_row[r] = position[static_cast<size_t>(source)];
+  }
+}
+
 // Runs the blocks with activations stored as T (float, or bf16 bits for BF16 layers): layer norms,
 // attention and the GELU matmul write T directly, so no separate conversion pass is ever made; the residual
 // stream x stays float32. When the batch reads out only some rows, the last block computes keys and values
@@ -85,16 +114,29 @@ void run_blocks(float* x, const compute::SequenceBatch& batch, const Transformer
   const Epilogue activation = shape.quick_gelu ? Epilogue::QuickGelu : Epilogue::Gelu;
   compute::SequenceBatch every_row = batch;
   every_row.read_out.clear();
+  every_row.input_of.clear();
   std::vector<int64_t> kept;
   if (!batch.reads_every_row())
     for (size_t s = 0; s < batch.size(); ++s)
       for (int64_t i = 0; i < batch.rows_read(s); ++i) kept.push_back(batch.offsets[s] + i);
+  std::vector<int64_t> distinct, qkv_row;
+  first_block_rows(batch, distinct, qkv_row);
   for (size_t l = 0; l < blocks.size(); ++l) {
     const auto& b = blocks[l];
     const bool pruned = l + 1 == blocks.size() && !kept.empty();
-    compute::layer_norm(x, rows, w, b.ln1_weight.data(), b.ln1_bias.data(), normed);
-    b.qkv.forward(normed, rows, qkv, type, Epilogue::None);
-    compute::multi_head_attention(qkv, w, shape.heads, pruned ? batch : every_row, attended);
+    const compute::SequenceBatch& attending = pruned ? batch : every_row;
+    if (l == 0 && !qkv_row.empty()) {
+      const int64_t n = static_cast<int64_t>(distinct.size());
+      ws.distinct.resize(static_cast<size_t>(n * w));
+      copy_rows(distinct, w, ws.distinct.data(), x, false);
+      compute::layer_norm(ws.distinct.data(), n, w, b.ln1_weight.data(), b.ln1_bias.data(), normed);
+      b.qkv.forward(normed, n, qkv, type, Epilogue::None);
+      compute::multi_head_attention(qkv, w, shape.heads, attending, attended, qkv_row.data());
+    } else {
+      compute::layer_norm(x, rows, w, b.ln1_weight.data(), b.ln1_bias.data(), normed);
+      b.qkv.forward(normed, rows, qkv, type, Epilogue::None);
+      compute::multi_head_attention(qkv, w, shape.heads, attending, attended);
+    }
     if (!pruned) {
       b.out_proj.forward(attended, rows, x, compute::ActivationType::F32, Epilogue::AddToDst);
       compute::layer_norm(x, rows, w, b.ln2_weight.data(), b.ln2_bias.data(), normed);

@@ -79,6 +79,20 @@ VisionResult VisionTower::encode(const Tensor& images, const VisionRequest& requ
     // A subset is read out by its class token alone.
     for (const auto& subset : request.token_subsets) batch.add(static_cast<int64_t>(subset.size()), 1);
   }
+  // Window tokens are copies of the full sequence's rows: the transformer's first block shares their keys
+  // and values.
+  if (request.full_image) {
+    batch.input_of.resize(static_cast<size_t>(batch.total_rows()));
+    size_t s = 0;
+    for (int64_t b = 0; b < n; ++b) {
+      const int64_t full = batch.offsets[s++];
+      for (int64_t t = 0; t < tokens; ++t) batch.input_of[static_cast<size_t>(full + t)] = full + t;
+      for (const auto& subset : request.token_subsets) {
+        const int64_t off = batch.offsets[s++];
+        for (size_t i = 0; i < subset.size(); ++i) batch.input_of[static_cast<size_t>(off) + i] = full + subset[i];
+      }
+    }
+  }
   compute::AlignedVector<float> x(static_cast<size_t>(batch.total_rows() * w));
   size_t seq = 0;
   for (int64_t b = 0; b < n; ++b) {

@@ -14,6 +14,8 @@ namespace winclip::compute {
 
 namespace {
 
+inline float to_float(float v) { return v; }
+inline float to_float(uint16_t v) { return bf16_to_float(v); }
 inline void store_scalar(float v, float* out) { *out = v; }
 inline void store_scalar(float v, uint16_t* out) { *out = float_to_bf16(v); }
 
@@ -229,26 +231,33 @@ void attend(const float* q0, const float* k0, const float* v0, int64_t stride, i
     attend_short<kD>(q0, k0, v0, stride, len, queries, causal, scale, scratch, out, out_stride);
 }
 
-// Rows [0, len) of one head's q, k and v (`width` apart within a row of `stride`) widened from bf16 into
-// `dst`, q, k and v of a row side by side (stride 3·d): converted once here rather than at every one of the
-// kernels' repeated loads.
-void widen_head(const uint16_t* q0, int64_t width, int64_t stride, int64_t len, int64_t d, float* dst) {
-  const int64_t vd = d & ~int64_t{kLanes - 1};
-  for (int64_t i = 0; i < len; ++i)
+// One head's q, k and v for rows [0, len) of a sequence into `dst` as float, q, k and v of a row side by side
+// (stride 3·d). Row i is read from qkv row rows[i], or first_row + i when `rows` is null. Done when the
+// kernels cannot read qkv in place: bf16 (widened once here rather than at every one of the kernels'
+// repeated loads), or rows gathered from elsewhere.
+template <typename In>
+void gather_head(const In* qkv, const int64_t* rows, int64_t first_row, int64_t len, int64_t width, int64_t d,
+                 float* dst) {
+  const int64_t vd = d & ~int64_t{kLanes - 1}, stride = 3 * width;
+  for (int64_t i = 0; i < len; ++i) {
+    const In* src_row = qkv + (rows ? rows[i] : first_row + i) * stride;
     for (int part = 0; part < 3; ++part) {
-      const uint16_t* src = q0 + i * stride + part * width;
+      const In* src = src_row + part * width;
       float* row = dst + (i * 3 + part) * d;
       for (int64_t t = 0; t < vd; t += kLanes) store(row + t, load(src + t));
-      for (int64_t t = vd; t < d; ++t) row[t] = bf16_to_float(src[t]);
+      for (int64_t t = vd; t < d; ++t) row[t] = to_float(src[t]);
     }
+  }
 }
 
 template <int kD, typename In, typename Out>
-void attention(const In* qkv, int64_t width, int heads, const SequenceBatch& batch, Out* out) {
+void attention(const In* qkv, int64_t width, int heads, const SequenceBatch& batch, Out* out,
+               const int64_t* qkv_rows) {
   const int64_t d = width / heads, stride = 3 * width;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   const int64_t tasks = static_cast<int64_t>(batch.size()) * heads;
   const int64_t longest = batch.size() ? *std::max_element(batch.lengths.begin(), batch.lengths.end()) : 0;
+  const bool gather = !std::is_same_v<In, float> || qkv_rows;
   // Many sequences (windows): one thread takes all heads of a sequence, whose rows it then reads whole
   // (heads split between threads made both cores pull each other's lines: windows took 2.05 ms instead of
   // 1.6 per layer). Few sequences: heads are the tasks, so every thread has work.
@@ -256,46 +265,50 @@ void attention(const In* qkv, int64_t width, int heads, const SequenceBatch& bat
 #pragma omp parallel
   {
     std::vector<float> scratch(static_cast<size_t>((d + 4) * (longest + kLanes)));
-    std::vector<float> widened(std::is_same_v<In, float> ? 0 : static_cast<size_t>(3 * d * longest));
+    std::vector<float> gathered(gather ? static_cast<size_t>(3 * d * longest) : 0);
 #pragma omp for schedule(dynamic, chunk)
     for (int64_t task = 0; task < tasks; ++task) {
       const size_t s = static_cast<size_t>(task / heads);
       const int64_t h = task % heads, off = batch.offsets[s];
-      const In* q0 = qkv + off * stride + h * d;
       const int64_t len = batch.lengths[s], read = batch.rows_read(s);
       Out* o = out + off * width + h * d;
-      if constexpr (std::is_same_v<In, float>) {
+      if (gather) {
+        gather_head(qkv + h * d, qkv_rows ? qkv_rows + off : nullptr, off, len, width, d, gathered.data());
+        const float* g = gathered.data();
+        attend<kD>(g, g + d, g + 2 * d, 3 * d, len, read, d, batch.causal, scale, scratch.data(), o, width);
+      } else if constexpr (std::is_same_v<In, float>) {
+        const float* q0 = qkv + off * stride + h * d;
         attend<kD>(q0, q0 + width, q0 + 2 * width, stride, len, read, d, batch.causal, scale, scratch.data(), o,
                    width);
-      } else {
-        widen_head(q0, width, stride, len, d, widened.data());
-        const float* w0 = widened.data();
-        attend<kD>(w0, w0 + d, w0 + 2 * d, 3 * d, len, read, d, batch.causal, scale, scratch.data(), o, width);
       }
     }
   }
 }
 
 template <typename In, typename Out>
-void dispatch(const In* qkv, int64_t width, int heads, const SequenceBatch& batch, Out* out) {
+void dispatch(const In* qkv, int64_t width, int heads, const SequenceBatch& batch, Out* out,
+              const int64_t* qkv_rows) {
   if (width / heads == 64)
-    attention<64>(qkv, width, heads, batch, out);
+    attention<64>(qkv, width, heads, batch, out, qkv_rows);
   else
-    attention<0>(qkv, width, heads, batch, out);
+    attention<0>(qkv, width, heads, batch, out, qkv_rows);
 }
 
 }  // namespace
 
-void multi_head_attention(const float* qkv, int64_t width, int heads, const SequenceBatch& batch, float* out) {
-  dispatch(qkv, width, heads, batch, out);
+void multi_head_attention(const float* qkv, int64_t width, int heads, const SequenceBatch& batch, float* out,
+                          const int64_t* qkv_rows) {
+  dispatch(qkv, width, heads, batch, out, qkv_rows);
 }
 
-void multi_head_attention(const float* qkv, int64_t width, int heads, const SequenceBatch& batch, uint16_t* out) {
-  dispatch(qkv, width, heads, batch, out);
+void multi_head_attention(const float* qkv, int64_t width, int heads, const SequenceBatch& batch, uint16_t* out,
+                          const int64_t* qkv_rows) {
+  dispatch(qkv, width, heads, batch, out, qkv_rows);
 }
 
-void multi_head_attention(const uint16_t* qkv, int64_t width, int heads, const SequenceBatch& batch, uint16_t* out) {
-  dispatch(qkv, width, heads, batch, out);
+void multi_head_attention(const uint16_t* qkv, int64_t width, int heads, const SequenceBatch& batch,
+                          uint16_t* out, const int64_t* qkv_rows) {
+  dispatch(qkv, width, heads, batch, out, qkv_rows);
 }
 
 void multi_head_attention_reference(const float* qkv, int64_t rows, int64_t width, int heads, bool causal,

@@ -15,6 +15,11 @@ struct SequenceBatch {
   // its last block's keys and values but only these rows past its last attention: a WinCLIP window is
   // read out by its class token alone, so most of the last block's work on windows is never needed.
   std::vector<int64_t> read_out;
+  // For each row, the row whose input it copies (its own index if none; empty: every row is its own). A
+  // transformer computes its first block's keys and values once per distinct input: a WinCLIP window's
+  // tokens are copies of the full image's, so the first block's input projection runs over 226 rows, not
+  // thousands.
+  std::vector<int64_t> input_of;
 
   void add(int64_t length) {
     offsets.push_back(total_rows());

@@ -34,7 +34,10 @@ double executed_image_flops(const ModelConfig& config, const std::vector<int>& s
   double skipped = 0;
   for (int k : scales) {
     const double len = 1.0 + k * k, windows = static_cast<double>(window_patches(config.vision.grid(), k).size());
-    // Per skipped row: the output projection and both MLP layers; attention keeps one query of len.
+    // First block: every window row's input projection (its keys and values are the full image's).
+    skipped += windows * len * 2.0 * w * 3 * w;
+    // Last block, per row past the class token: the output projection and both MLP layers; attention keeps
+    // one query of len.
     skipped += windows * ((len - 1) * 2.0 * (w * w + 2 * w * m) + 4.0 * (len - 1) * len * w);
   }
   return image_flops(config, scales) - skipped;
