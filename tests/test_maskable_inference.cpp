@@ -58,6 +58,10 @@ std::vector<float> masked_reference(const WeightFile& wf, const ModelConfig& cfg
   return out;
 }
 
+clip::TransformerShape vision_shape(const ModelConfig& cfg) {
+  return {cfg.vision.width, cfg.vision.heads(), cfg.vision.layers, cfg.vision.mlp_width(), cfg.quick_gelu};
+}
+
 }  // namespace
 
 TEST(MaskableInference, TokenSubsetEqualsMaskedFullSequence) {
@@ -115,8 +119,7 @@ TEST(MaskableInference, FirstBlockSharedByCopiedRows) {
   const auto wf = WeightFile::open(test::model_dir() / "open_clip_model.safetensors");
   const ModelConfig& cfg = model->config();
   const int64_t w = cfg.vision.width;
-  const clip::TransformerShape shape{cfg.vision.width, cfg.vision.heads(), cfg.vision.layers, cfg.vision.mlp_width(),
-                                     cfg.quick_gelu};
+  const clip::TransformerShape shape = vision_shape(cfg);
   // A 12-token "image" and two windows made of its rows.
   SequenceBatch plain, shared;
   for (int64_t len : {12, 3, 5}) {
@@ -152,8 +155,7 @@ TEST(MaskableInference, LastBlockForRowsReadOutOnly) {
   const auto wf = WeightFile::open(test::model_dir() / "open_clip_model.safetensors");
   const ModelConfig& cfg = model->config();
   const int64_t w = cfg.vision.width;
-  const clip::TransformerShape shape{cfg.vision.width, cfg.vision.heads(), cfg.vision.layers, cfg.vision.mlp_width(),
-                                     cfg.quick_gelu};
+  const clip::TransformerShape shape = vision_shape(cfg);
   SequenceBatch every, read_out;
   const std::vector<int64_t> lengths = {226, 5, 10, 5, 10, 226};
   for (int64_t len : lengths) {
