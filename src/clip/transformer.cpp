@@ -100,8 +100,9 @@ void first_block_rows(const compute::SequenceBatch& batch, std::vector<int64_t>&
 
 // Runs the blocks with activations stored as T (float, or bf16 bits for BF16 layers): layer norms,
 // attention and the GELU matmul write T directly, so no separate conversion pass is ever made; the residual
-// stream x stays float32. When the batch reads out only some rows, the last block computes keys and values
-// for every row but the rest of its work only for those rows, packed together.
+// stream x stays float32. Rows that copy another's input share its first-block keys and values; when the
+// batch reads out only some rows, the last block computes keys and values for every row but the rest of its
+// work only for those rows, packed together.
 template <typename T>
 void run_blocks(float* x, const compute::SequenceBatch& batch, const TransformerShape& shape,
                 const std::vector<Transformer::Block>& blocks, Transformer::Workspace& ws) {
