@@ -176,3 +176,31 @@ TEST(MaskableInference, LastBlockForRowsReadOutOnly) {
     }
   }
 }
+
+// Two images in one pass (eval and bank building batch them) give what each gives alone: full image, patch
+// tokens and windows, whose first-block rows point into their own image's sequence.
+TEST(MaskableInference, ImagesBatchedTogetherMatchEachAlone) {
+  const auto model = ClipModel::load(test::model_dir());
+  const int64_t s = model->image_size();
+  std::mt19937 rng(17);
+  std::normal_distribution<float> dist;
+  Tensor pair({2, 3, s, s});
+  for (auto& v : pair.data) v = dist(rng);
+  VisionRequest request;
+  request.token_subsets = {{0, 1, 2, 16, 17}, {0, 30, 31, 32, 45, 46, 47, 60, 61, 62}};
+  const VisionResult both = model->encode_images(pair, request);
+  const size_t per_image = pair.data.size() / 2;
+  for (int64_t b = 0; b < 2; ++b) {
+    Tensor one({1, 3, s, s});
+    std::copy_n(pair.data.begin() + static_cast<int64_t>(per_image) * b, per_image, one.data.begin());
+    const VisionResult alone = model->encode_images(one, request);
+    const auto check = [&](const Tensor& batched, const Tensor& single, const char* what) {
+      const size_t n = single.data.size();
+      EXPECT_LE(test::max_abs_diff(batched.ptr() + n * static_cast<size_t>(b), single.ptr(), n), 1e-5)
+          << what << " of image " << b;
+    };
+    check(both.image_embeddings, alone.image_embeddings, "image embedding");
+    check(both.patch_tokens, alone.patch_tokens, "patch tokens");
+    check(both.subset_embeddings, alone.subset_embeddings, "window embeddings");
+  }
+}
