@@ -62,7 +62,7 @@ Tensor VisionTower::embed(const Tensor& images) const {
 }
 
 VisionResult VisionTower::encode(const Tensor& images, const VisionRequest& request) const {
-  const Tensor embedded = embed(images);
+  Tensor embedded = embed(images);
   const int64_t n = embedded.shape[0], tokens = embedded.shape[1], w = cfg_.width;
   const int64_t subsets = static_cast<int64_t>(request.token_subsets.size());
   for (const auto& subset : request.token_subsets) {
@@ -79,33 +79,29 @@ VisionResult VisionTower::encode(const Tensor& images, const VisionRequest& requ
     // A subset is read out by its class token alone.
     for (const auto& subset : request.token_subsets) batch.add(static_cast<int64_t>(subset.size()), 1);
   }
-  // Window tokens are copies of the full sequence's rows: the transformer's first block shares their keys
-  // and values.
-  if (request.full_image) {
-    batch.input_of.resize(static_cast<size_t>(batch.total_rows()));
-    size_t s = 0;
-    for (int64_t b = 0; b < n; ++b) {
-      const int64_t full = batch.offsets[s++];
-      for (int64_t t = 0; t < tokens; ++t) batch.input_of[static_cast<size_t>(full + t)] = full + t;
-      for (const auto& subset : request.token_subsets) {
-        const int64_t off = batch.offsets[s++];
-        for (size_t i = 0; i < subset.size(); ++i) batch.input_of[static_cast<size_t>(off) + i] = full + subset[i];
-      }
-    }
-  }
+  // ln_pre works token by token, so it runs once per embedded token, before the subsets copy them.
+  compute::layer_norm(embedded.ptr(), n * tokens, w, ln_pre_weight_.data(), ln_pre_bias_.data(), embedded.ptr());
+  // With the full sequence in the batch, subset rows are copies of its rows (input_of): the transformer's
+  // first block shares their keys and values.
+  if (request.full_image) batch.input_of.resize(static_cast<size_t>(batch.total_rows()));
   compute::AlignedVector<float> x(static_cast<size_t>(batch.total_rows() * w));
   size_t seq = 0;
   for (int64_t b = 0; b < n; ++b) {
     const float* src = embedded.ptr() + b * tokens * w;
-    if (request.full_image)
-      std::memcpy(x.data() + batch.offsets[seq++] * w, src, static_cast<size_t>(tokens * w) * sizeof(float));
+    const int64_t full = request.full_image ? batch.offsets[seq++] : 0;
+    if (request.full_image) {
+      std::memcpy(x.data() + full * w, src, static_cast<size_t>(tokens * w) * sizeof(float));
+      for (int64_t t = 0; t < tokens; ++t) batch.input_of[static_cast<size_t>(full + t)] = full + t;
+    }
     for (const auto& subset : request.token_subsets) {
-      float* dst = x.data() + batch.offsets[seq++] * w;
-      for (size_t i = 0; i < subset.size(); ++i)
-        std::memcpy(dst + static_cast<int64_t>(i) * w, src + subset[i] * w, static_cast<size_t>(w) * sizeof(float));
+      const int64_t off = batch.offsets[seq++];
+      for (size_t i = 0; i < subset.size(); ++i) {
+        std::memcpy(x.data() + (off + static_cast<int64_t>(i)) * w, src + subset[i] * w,
+                    static_cast<size_t>(w) * sizeof(float));
+        if (request.full_image) batch.input_of[static_cast<size_t>(off) + i] = full + subset[i];
+      }
     }
   }
-  compute::layer_norm(x.data(), batch.total_rows(), w, ln_pre_weight_.data(), ln_pre_bias_.data(), x.data());
   transformer_.forward(x.data(), batch);
 
   // ln_post on what is read out: every token of full sequences, the first token of subsets.
