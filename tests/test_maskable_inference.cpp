@@ -58,8 +58,26 @@ std::vector<float> masked_reference(const WeightFile& wf, const ModelConfig& cfg
   return out;
 }
 
-clip::TransformerShape vision_shape(const ModelConfig& cfg) {
-  return {cfg.vision.width, cfg.vision.heads(), cfg.vision.layers, cfg.vision.mlp_width(), cfg.quick_gelu};
+// The test model's vision transformer, run on a copy of `input` in either precision.
+struct VisionTransformer {
+  std::shared_ptr<const ClipModel> model = ClipModel::load(test::model_dir());
+  WeightFile weights = WeightFile::open(test::model_dir() / "open_clip_model.safetensors");
+  int64_t width = model->config().vision.width;
+
+  AlignedVector<float> run(MatmulPrecision precision, const SequenceBatch& batch,
+                           const std::vector<float>& input) const {
+    const ModelConfig& cfg = model->config();
+    const clip::Transformer transformer(
+        weights, "visual.transformer.",
+        {cfg.vision.width, cfg.vision.heads(), cfg.vision.layers, cfg.vision.mlp_width(), cfg.quick_gelu}, precision);
+    AlignedVector<float> x(input.begin(), input.end());
+    transformer.forward(x.data(), batch);
+    return x;
+  }
+};
+
+const char* precision_label(MatmulPrecision precision) {
+  return precision == MatmulPrecision::BF16 ? "bf16" : "fp32";
 }
 
 }  // namespace
@@ -115,11 +133,8 @@ TEST(MaskableInference, FullImageIsTheUnmaskedSequence) {
 // Rows declared copies of others (input_of) share the first block's keys and values: the same result as
 // computing them for every row, in both precisions; a copy of a copy is refused.
 TEST(MaskableInference, FirstBlockSharedByCopiedRows) {
-  const auto model = ClipModel::load(test::model_dir());
-  const auto wf = WeightFile::open(test::model_dir() / "open_clip_model.safetensors");
-  const ModelConfig& cfg = model->config();
-  const int64_t w = cfg.vision.width;
-  const clip::TransformerShape shape = vision_shape(cfg);
+  const VisionTransformer vision;
+  const int64_t w = vision.width;
   // A 12-token "image" and two windows made of its rows.
   SequenceBatch plain, shared;
   for (int64_t len : {12, 3, 5}) {
@@ -135,27 +150,18 @@ TEST(MaskableInference, FirstBlockSharedByCopiedRows) {
   for (size_t i = 0; i < window_rows.size(); ++i)
     std::copy_n(input.begin() + window_rows[i] * w, w, input.begin() + static_cast<int64_t>(12 + i) * w);
   for (auto precision : {MatmulPrecision::FP32, MatmulPrecision::BF16}) {
-    const clip::Transformer transformer(wf, "visual.transformer.", shape, precision);
-    AlignedVector<float> expected(input.begin(), input.end()), got(input.begin(), input.end());
-    transformer.forward(expected.data(), plain);
-    transformer.forward(got.data(), shared);
-    EXPECT_LE(test::max_abs_diff(expected.data(), got.data(), expected.size()), 1e-5)
-        << (precision == MatmulPrecision::BF16 ? "bf16" : "fp32");
+    const auto expected = vision.run(precision, plain, input), got = vision.run(precision, shared, input);
+    EXPECT_LE(test::max_abs_diff(expected.data(), got.data(), expected.size()), 1e-5) << precision_label(precision);
   }
   shared.input_of[13] = 12;  // row 12 itself copies row 0
-  const clip::Transformer transformer(wf, "visual.transformer.", shape, MatmulPrecision::FP32);
-  AlignedVector<float> x(input.begin(), input.end());
-  EXPECT_THROW(transformer.forward(x.data(), shared), Error);
+  EXPECT_THROW(vision.run(MatmulPrecision::FP32, shared, input), Error);
 }
 
 // The last block run only for the rows read out (a full sequence whole, windows by their class token) must
 // give those rows what running it for every row gives, in both precisions.
 TEST(MaskableInference, LastBlockForRowsReadOutOnly) {
-  const auto model = ClipModel::load(test::model_dir());
-  const auto wf = WeightFile::open(test::model_dir() / "open_clip_model.safetensors");
-  const ModelConfig& cfg = model->config();
-  const int64_t w = cfg.vision.width;
-  const clip::TransformerShape shape = vision_shape(cfg);
+  const VisionTransformer vision;
+  const int64_t w = vision.width;
   SequenceBatch every, read_out;
   const std::vector<int64_t> lengths = {226, 5, 10, 5, 10, 226};
   for (int64_t len : lengths) {
@@ -165,14 +171,11 @@ TEST(MaskableInference, LastBlockForRowsReadOutOnly) {
   std::mt19937 rng(3);
   const auto input = test::random_normal(static_cast<size_t>(every.total_rows() * w), rng, 1.0f);
   for (auto precision : {MatmulPrecision::FP32, MatmulPrecision::BF16}) {
-    const clip::Transformer transformer(wf, "visual.transformer.", shape, precision);
-    AlignedVector<float> full(input.begin(), input.end()), pruned(input.begin(), input.end());
-    transformer.forward(full.data(), every);
-    transformer.forward(pruned.data(), read_out);
+    const auto full = vision.run(precision, every, input), pruned = vision.run(precision, read_out, input);
     for (size_t s = 0; s < lengths.size(); ++s) {
       const int64_t off = read_out.offsets[s] * w, n = read_out.rows_read(s) * w;
       EXPECT_LE(test::max_abs_diff(full.data() + off, pruned.data() + off, static_cast<size_t>(n)), 1e-5)
-          << "sequence " << s << (precision == MatmulPrecision::BF16 ? " (bf16)" : " (fp32)");
+          << "sequence " << s << " (" << precision_label(precision) << ")";
     }
   }
 }
