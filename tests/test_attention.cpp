@@ -207,6 +207,40 @@ TEST(Simd, Bf16StoreMatchesScalarConversion) {
   check_bf16_store<f32x16>();
 }
 
+template <typename F>
+void check_max_all() {
+  constexpr int n = lanes_of<F>();
+  std::mt19937 rng(static_cast<unsigned>(n));
+  std::normal_distribution<float> dist;
+  for (int top = 0; top < n; ++top) {
+    float v[16];
+    for (int i = 0; i < n; ++i) v[i] = i == top ? 100.f : (i % 3 == 0 ? -INFINITY : dist(rng));
+    const F m = max_all(load<F>(v));
+    for (int i = 0; i < n; ++i) ASSERT_EQ(m[i], 100.f) << n << " lanes, largest at " << top << ", lane " << i;
+  }
+}
+
+TEST(Simd, MaxAllPutsTheLargestLaneInEveryLane) {
+  check_max_all<f32x8>();
+  check_max_all<f32x16>();
+}
+
+// The kernels' tests were written against this order of the sum; any other order changes the last bits.
+TEST(Simd, ReduceAddKeepsItsPairwiseOrder) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.f, 1e3f);
+  for (int trial = 0; trial < 1000; ++trial) {
+    float v[16];
+    for (float& x : v) x = dist(rng);
+    const float eight = ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+    ASSERT_EQ(reduce_add(load<f32x8>(v)), eight);
+    float h[8];
+    for (int i = 0; i < 8; ++i) h[i] = v[i] + v[i + 8];
+    const float sixteen = ((h[0] + h[4]) + (h[1] + h[5])) + ((h[2] + h[6]) + (h[3] + h[7]));
+    ASSERT_EQ(reduce_add(load<f32x16>(v)), sixteen);
+  }
+}
+
 TEST(Simd, ReductionsCoverEveryLane) {
   float v[16];
   for (int i = 0; i < 16; ++i) v[i] = static_cast<float>(1 << i);

@@ -37,7 +37,7 @@ float softmax_numerators(float* p, int64_t keys) {
     for (int r = 0; r < kLanes; ++r) lane[r] = r;
     const auto valid = lane < static_cast<int32_t>(keys);
     const FloatV v = valid ? load(p) : splat(-INFINITY);
-    const FloatV e = valid ? exp_lanes(v - splat(reduce_max(v))) : splat(0.f);
+    const FloatV e = valid ? exp_lanes(v - max_all(v)) : splat(0.f);
     store(p, e);
     return reduce_add(e);
   }

@@ -78,7 +78,13 @@ inline F splat(float x) {
 }
 // Lanes summed pairwise (halves added until one lane is left), as a tree: the order the kernels' tests
 // were written against.
-inline float reduce_add(f32x8 v) { return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7])); }
+inline float reduce_add(f32x8 v) {
+  // In vector halves, not lane by lane: the compiler turns lane reads into a serial chain of scalar adds.
+  typedef float f32x4 __attribute__((vector_size(16)));
+  const f32x4 s = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+  const f32x4 t = __builtin_shufflevector(s, s, 0, 2, 0, 2) + __builtin_shufflevector(s, s, 1, 3, 1, 3);
+  return t[0] + t[1];  // ((v0 + v4) + (v1 + v5)) + ((v2 + v6) + (v3 + v7))
+}
 inline float reduce_add(f32x16 v) {
   const f32x8 lo = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
   const f32x8 hi = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -106,14 +112,25 @@ inline void reduce_add4(f32x16 a, f32x16 b, f32x16 c, f32x16 d, float* out) {
 }
 
 template <typename F>
-inline float reduce_max(F v) {
-  float m = v[0];
-  for (int i = 1; i < lanes_of<F>(); ++i) m = v[i] > m ? v[i] : m;
-  return m;
-}
-template <typename F>
 inline F max(F a, F b) {
   return a > b ? a : b;
+}
+// Every lane = the largest of v's lanes, by halves swapped and compared (a lane-by-lane loop compiles to a
+// chain of 15 dependent scalar maxima: a quarter of a window's softmax).
+inline f32x8 max_all(f32x8 v) {
+  v = max(v, __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3));
+  v = max(v, __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5));
+  return max(v, __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6));
+}
+inline f32x16 max_all(f32x16 v) {
+  v = max(v, __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
+  v = max(v, __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11));
+  v = max(v, __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13));
+  return max(v, __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14));
+}
+template <typename F>
+inline float reduce_max(F v) {
+  return max_all(v)[0];
 }
 
 // Floats to bfloat16 with round-to-nearest-even, NaN kept quiet: float_to_bf16 (bf16.hpp), lane-wise.
