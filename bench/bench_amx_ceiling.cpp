@@ -12,6 +12,7 @@
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -53,7 +54,8 @@ bool start_tiles(benchmark::State& state) {
 AlignedVector<uint16_t> operand(int64_t values, bool zero, unsigned seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> dist(0.f, 0.05f);
-  AlignedVector<uint16_t> v(static_cast<size_t>(values));
+  // At least one huge page, so the operands sit on the pages the engine gives its buffers (aligned_vector.hpp).
+  AlignedVector<uint16_t> v(std::max(static_cast<size_t>(values), kHugePage / sizeof(uint16_t)));
   for (auto& x : v) x = zero ? 0 : float_to_bf16(dist(rng));
   return v;
 }
