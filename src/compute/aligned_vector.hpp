@@ -6,8 +6,8 @@
 //
 // Buffers of 2 MiB or more (activations, packed weights) start on a 2 MiB boundary and are offered to the
 // kernel as transparent huge pages: in THP's "madvise" mode, the one our machines run, only that request
-// grants them. A tile load reads 16 rows kilobytes apart, so on 4 KiB pages every load touches many pages: the bf16
-// products ran 5–13 % slower (bench/bench_matmul.cpp). WINCLIP_HUGE_PAGES=0 turns this off.
+// grants them. A tile load reads 16 rows kilobytes apart, so on 4 KiB pages every load touches many pages:
+// the bf16 products ran 5–13 % slower (bench/bench_matmul.cpp). WINCLIP_HUGE_PAGES=0 turns this off.
 #include <cstddef>
 #include <new>
 #include <utility>

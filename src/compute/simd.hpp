@@ -116,7 +116,7 @@ inline F max(F a, F b) {
   return a > b ? a : b;
 }
 // Every lane = the largest of v's lanes, by halves swapped and compared (a lane-by-lane loop compiles to a
-// chain of 15 dependent scalar maxima: a quarter of a window's softmax).
+// chain of 15 dependent scalar maxima: a third of a window's softmax).
 inline f32x8 max_all(f32x8 v) {
   v = max(v, __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3));
   v = max(v, __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5));
