@@ -97,3 +97,21 @@ TEST(AmxMatmul, GeluMatchesErfOverItsRange) {
     EXPECT_NEAR(y[static_cast<size_t>(j)], exact, 5e-7 * (1 + std::abs(v))) << "x = " << v;
   }
 }
+
+// Every float the epilogue may see, not only bf16-exact ones: with zero weights the pre-activation is the
+// (float) bias itself. Steps of 1/1024 over [-12, 12] put hundreds of points inside each interval of the
+// piecewise polynomial.
+TEST(AmxMatmul, GeluMatchesErfBetweenBf16Values) {
+  if (!amx_available()) GTEST_SKIP() << "no AMX on this CPU";
+  const int64_t n = 24 * 1024 + 1;
+  std::vector<float> bias(static_cast<size_t>(n)), zeros(static_cast<size_t>(n), 0.f);
+  for (int64_t j = 0; j < n; ++j) bias[static_cast<size_t>(j)] = -12.0f + static_cast<float>(j) / 1024.0f;
+  const AmxWeights weights(zeros.data(), WeightLayout::InOut, 1, n);
+  const uint16_t one = float_to_bf16(1.0f);
+  std::vector<float> y(static_cast<size_t>(n));
+  amx_matmul(&one, 1, weights, bias.data(), Epilogue::Gelu, y.data(), ActivationType::F32);
+  for (int64_t j = 0; j < n; ++j) {
+    const double v = bias[static_cast<size_t>(j)], exact = 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+    ASSERT_NEAR(y[static_cast<size_t>(j)], exact, 5e-7 * (1 + std::abs(v))) << "x = " << v;
+  }
+}
