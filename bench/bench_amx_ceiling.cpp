@@ -39,7 +39,7 @@ struct alignas(64) TileConfig {
 
 bool start_tiles(benchmark::State& state) {
   if (!amx_available()) {
-    state.SkipWithError("no AMX tiles on this CPU or kernel");
+    state.SkipWithError("no AMX tiles (this CPU or kernel, or WINCLIP_MATMUL=onednn)");
     return false;
   }
   TileConfig config;
