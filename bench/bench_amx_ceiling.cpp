@@ -29,25 +29,12 @@ constexpr int64_t kPanels = 18;       // 1 MiB of weight panels, as the kernel k
 constexpr int64_t kRowBlocks = 23;    // one work item's run of 32-row blocks of x
 constexpr double kFlopPerProduct = 16384;
 
-struct alignas(64) TileConfig {
-  uint8_t palette = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t bytes_per_row[16] = {};
-  uint8_t rows[16] = {};
-};
-
 bool start_tiles(benchmark::State& state) {
   if (!amx_available()) {
     state.SkipWithError("no AMX tiles (this CPU or kernel, or WINCLIP_MATMUL=onednn)");
     return false;
   }
-  TileConfig config;
-  for (int t = 0; t < 8; ++t) {
-    config.rows[t] = 16;
-    config.bytes_per_row[t] = 64;
-  }
-  _tile_loadconfig(&config);
+  amx_configure_tiles();
   return true;
 }
 

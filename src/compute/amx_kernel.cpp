@@ -27,14 +27,18 @@ struct alignas(64) TileConfig {
   uint8_t rows[16] = {};
 };
 
-void configure_tiles() {
+constexpr TileConfig tile_config() {
   TileConfig config;
   for (int t = 0; t < 8; ++t) {
     config.rows[t] = 16;
     config.bytes_per_row[t] = 64;
   }
-  _tile_loadconfig(&config);
+  return config;
 }
+
+// In static storage, not built on the stack: GCC 12 does not count ldtilecfg as reading its 64 bytes and
+// dropped the stores of a local configuration (only the palette byte was left).
+constexpr TileConfig kTileConfig = tile_config();
 
 __m512 reciprocal(__m512 d) {
   const __m512 r = _mm512_rcp14_ps(d);  // 14 bits, one Newton step to full float precision
@@ -211,6 +215,8 @@ void pad_rows(const uint16_t* x, int64_t rows, int64_t k, int64_t kp, uint16_t* 
 
 }  // namespace
 
+void amx_configure_tiles() { _tile_loadconfig(&kTileConfig); }
+
 void amx_matmul_tiles(const uint16_t* x, int64_t m, const AmxWeights& weights, const float* bias,
                       Epilogue epilogue, void* y, ActivationType y_type) {
   const int64_t k = weights.k(), n = weights.n(), steps = weights.k_steps(), panels = weights.panels();
@@ -232,7 +238,7 @@ void amx_matmul_tiles(const uint16_t* x, int64_t m, const AmxWeights& weights, c
 
 #pragma omp parallel
   {
-    configure_tiles();
+    amx_configure_tiles();
     // Two accumulator blocks: one being filled by the tiles, one whose epilogue is pending.
     float* acc = static_cast<float*>(std::aligned_alloc(64, 2 * kBlock * kBlock * sizeof(float)));
     Pending pending;

@@ -44,6 +44,10 @@ class AmxWeights {
 void amx_matmul(const uint16_t* x, int64_t m, const AmxWeights& weights, const float* bias, Epilogue epilogue,
                 void* y, ActivationType y_type);
 
+// Loads the kernel's tile layout on the calling thread: eight tiles of 16 rows × 64 bytes (so 16×16 floats
+// or 16×32 bf16). For code that drives the tiles itself (bench/bench_amx_ceiling.cpp), after amx_available().
+void amx_configure_tiles();
+
 // The kernel itself (amx_kernel.cpp), without the check.
 void amx_matmul_tiles(const uint16_t* x, int64_t m, const AmxWeights& weights, const float* bias,
                       Epilogue epilogue, void* y, ActivationType y_type);
