@@ -14,6 +14,7 @@ struct ModelArgs {
   std::string model;  // path, known name, or empty for the default model
   std::string arch;
   std::string precision = "fp32";
+  std::string bf16_backend;  // empty: $WINCLIP_MATMUL, else auto
   std::string cache_dir;
 
   void add_to(CLI::App& sub);

@@ -31,7 +31,7 @@ constexpr double kFlopPerProduct = 16384;
 
 bool start_tiles(benchmark::State& state) {
   if (!amx_available()) {
-    state.SkipWithError("no AMX tiles (this CPU or kernel, or WINCLIP_MATMUL=onednn)");
+    state.SkipWithError("no AMX tiles on this CPU or kernel");
     return false;
   }
   amx_configure_tiles();

@@ -1,8 +1,11 @@
 // The oneDNN linear layer against the plain reference, on random odd shapes (as ggml's test-backend-ops).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
+#include "compute/amx_matmul.hpp"
+#include "compute/bf16.hpp"
 #include "compute/linear.hpp"
 #include "test_support.hpp"
 #include "winclip/error.hpp"
@@ -53,6 +56,56 @@ TEST(Linear, Fp32MatchesReferenceOnOddShapes) {
 TEST(Linear, Bf16StaysCloseToReference) {
   // bf16 keeps 8 bits of mantissa: relative error ~2^-8 per product, averaging out over k terms.
   for (const auto& c : kCases) check(c, MatmulPrecision::BF16, 0.05);
+}
+
+// Each bf16 backend this CPU has (the AMX kernel and oneDNN on Intel with AMX; oneDNN on AVX512-BF16 or
+// emulated elsewhere) against the plain reference on bf16-rounded operands: what is left is float
+// accumulation order and the GELU approximations, so the tolerance is tight.
+class LinearBf16Backend : public ::testing::TestWithParam<Bf16Backend> {};
+
+TEST_P(LinearBf16Backend, MatchesReferenceOnBf16OperandsOnOddShapes) {
+  if (GetParam() == Bf16Backend::Amx && !amx_available()) GTEST_SKIP() << "this CPU or kernel has no AMX tiles";
+  const auto rounded = [](std::vector<float> v) {
+    for (auto& x : v) x = bf16_to_float(float_to_bf16(x));
+    return v;
+  };
+  for (const auto& c : kCases) {
+    std::mt19937 rng(static_cast<unsigned>(c.m * 31 + c.k * 17 + c.n));
+    const auto x = rounded(test::random_normal(static_cast<size_t>(c.m * c.k), rng));
+    const auto w =
+        rounded(test::random_normal(static_cast<size_t>(c.k * c.n), rng, 1.0f / std::sqrt(static_cast<float>(c.k))));
+    const auto b = c.bias ? test::random_normal(static_cast<size_t>(c.n), rng) : std::vector<float>{};
+    const auto y0 = test::random_normal(static_cast<size_t>(c.m * c.n), rng);
+    const Linear linear(c.k, c.n, w, c.layout, b, MatmulOptions(MatmulPrecision::BF16, GetParam()));
+    ASSERT_EQ(linear.backend(), GetParam());
+    std::vector<float> expected = y0, actual = y0;
+    linear_reference(x.data(), c.m, c.k, c.n, w.data(), c.layout, c.bias ? b.data() : nullptr, expected.data(),
+                     c.epilogue);
+    linear.forward(x.data(), c.m, actual.data(), c.epilogue);
+    for (size_t i = 0; i < expected.size(); ++i)
+      ASSERT_NEAR(actual[i], expected[i], 2e-5 * (1 + std::abs(expected[i])))
+          << "m=" << c.m << " k=" << c.k << " n=" << c.n << " at " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(EachBackend, LinearBf16Backend, ::testing::Values(Bf16Backend::Amx, Bf16Backend::OneDnn),
+                         [](const auto& info) { return info.param == Bf16Backend::Amx ? "Amx" : "OneDnn"; });
+
+TEST(Linear, AutoPicksAmxExactlyWhereTheCpuHasIt) {
+  const Linear linear(4, 4, std::vector<float>(16, 1.f), WeightLayout::OutIn, {}, MatmulPrecision::BF16);
+  EXPECT_EQ(linear.backend(), amx_available() ? Bf16Backend::Amx : Bf16Backend::OneDnn);
+  const Linear fp32(4, 4, std::vector<float>(16, 1.f), WeightLayout::OutIn, {}, MatmulPrecision::FP32);
+  EXPECT_EQ(fp32.backend(), Bf16Backend::OneDnn);
+}
+
+TEST(Linear, AmxOnACpuWithoutItIsAnErrorNamingTheBackend) {
+  if (amx_available()) GTEST_SKIP() << "this CPU has AMX tiles";
+  try {
+    Linear(4, 4, std::vector<float>(16, 1.f), WeightLayout::OutIn, {}, MatmulOptions(MatmulPrecision::BF16, Bf16Backend::Amx));
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'amx'"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Linear, ReusesPrimitivesAcrossRowCounts) {

@@ -16,8 +16,15 @@ Precision parse_precision(const std::string& name);  // "fp32" | "bf16" | "auto"
 const char* precision_name(Precision precision);
 Precision resolve_precision(Precision precision);  // Auto → BF16 where the CPU computes it natively, else FP32
 
+// What runs bf16 matrix products: Auto takes our AMX kernel where the CPU has AMX and oneDNN elsewhere
+// (AVX512-BF16 where the CPU has it); Amx on a CPU without AMX makes ClipModel::load throw.
+enum class Bf16Backend { Auto, Amx, OneDnn };
+Bf16Backend parse_bf16_backend(const std::string& name);  // "auto" | "amx" | "onednn"
+const char* bf16_backend_name(Bf16Backend backend);
+
 struct ModelOptions {
   Precision precision = Precision::FP32;
+  Bf16Backend bf16_backend = Bf16Backend::Auto;  // used when the resolved precision is BF16
   std::string arch;         // architecture name or config path, needed when the path is a bare weights file
   bool load_vision = true;  // a tower not loaded is still checked for presence and shape
   // The text tower is loaded on the first encode_text() call, so runs that use cached prototypes or a bank

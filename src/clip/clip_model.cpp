@@ -34,7 +34,31 @@ Precision resolve_precision(Precision precision) {
   return compute::cpu_has_fast_bf16() ? Precision::BF16 : Precision::FP32;
 }
 
+const char* bf16_backend_name(Bf16Backend backend) {
+  switch (backend) {
+    case Bf16Backend::Auto: return "auto";
+    case Bf16Backend::Amx: return "amx";
+    case Bf16Backend::OneDnn: return "onednn";
+  }
+  return "?";
+}
+
+Bf16Backend parse_bf16_backend(const std::string& name) {
+  for (Bf16Backend backend : {Bf16Backend::Auto, Bf16Backend::Amx, Bf16Backend::OneDnn})
+    if (name == bf16_backend_name(backend)) return backend;
+  throw Error("unknown bf16 matmul backend '" + name + "' (expected auto, amx or onednn)");
+}
+
 namespace {
+
+compute::Bf16Backend compute_backend(Bf16Backend backend) {
+  switch (backend) {
+    case Bf16Backend::Amx: return compute::Bf16Backend::Amx;
+    case Bf16Backend::OneDnn: return compute::Bf16Backend::OneDnn;
+    case Bf16Backend::Auto: break;
+  }
+  return compute::Bf16Backend::Auto;
+}
 
 // Checkpoint extras open_clip's loader tolerates: non-persistent buffers and OpenAI JIT metadata.
 const std::set<std::string> kIgnoredKeys = {"attn_mask", "input_resolution", "context_length", "vocab_size"};
@@ -65,7 +89,7 @@ struct ClipModel::Impl {
   Precision precision = Precision::FP32;
   fs::path weights_path;
   std::string fingerprint;
-  compute::MatmulPrecision matmul = compute::MatmulPrecision::FP32;
+  compute::MatmulOptions matmul;
   std::unique_ptr<clip::VisionTower> vision;
   mutable std::once_flag text_once;
   mutable std::unique_ptr<clip::TextTower> text;
@@ -109,7 +133,9 @@ std::unique_ptr<ClipModel> ClipModel::load(const fs::path& path, const ModelOpti
   check_tensors(weights, impl->config);
   impl->fingerprint = weights_fingerprint(impl->weights_path);
   impl->precision = resolve_precision(options.precision);
-  impl->matmul = impl->precision == Precision::BF16 ? compute::MatmulPrecision::BF16 : compute::MatmulPrecision::FP32;
+  if (impl->precision == Precision::BF16)
+    impl->matmul = compute::MatmulOptions(compute::MatmulPrecision::BF16,
+                                          compute_backend(options.bf16_backend));
   if (options.load_vision) impl->vision = std::make_unique<clip::VisionTower>(weights, impl->config, impl->matmul);
   return std::unique_ptr<ClipModel>(new ClipModel(std::move(impl)));
 }

@@ -13,7 +13,7 @@ namespace {
 constexpr size_t kTextChunk = 256;
 }  // namespace
 
-TextTower::TextTower(const WeightFile& weights, const ModelConfig& config, compute::MatmulPrecision precision)
+TextTower::TextTower(const WeightFile& weights, const ModelConfig& config, compute::MatmulOptions matmul)
     : cfg_(config.text), embed_dim_(config.embed_dim) {
   const int64_t w = cfg_.width;
   token_embedding_ = weights.load_f32("token_embedding.weight", {cfg_.vocab_size, w});
@@ -21,8 +21,8 @@ TextTower::TextTower(const WeightFile& weights, const ModelConfig& config, compu
   ln_final_weight_ = weights.load_f32("ln_final.weight", {w});
   ln_final_bias_ = weights.load_f32("ln_final.bias", {w});
   transformer_ = Transformer(weights, "transformer.", {cfg_.width, cfg_.heads, cfg_.layers, cfg_.mlp_width(),
-                                                       config.quick_gelu}, precision);
-  projection_ = load_linear(weights, "text_projection", "", w, embed_dim_, compute::WeightLayout::InOut, precision);
+                                                       config.quick_gelu}, matmul);
+  projection_ = load_linear(weights, "text_projection", "", w, embed_dim_, compute::WeightLayout::InOut, matmul);
 }
 
 Tensor TextTower::encode(const std::vector<std::vector<int32_t>>& token_ids) const {

@@ -7,7 +7,7 @@ namespace winclip::clip {
 
 class TextTower {
  public:
-  TextTower(const WeightFile& weights, const ModelConfig& config, compute::MatmulPrecision precision);
+  TextTower(const WeightFile& weights, const ModelConfig& config, compute::MatmulOptions matmul);
   Tensor encode(const std::vector<std::vector<int32_t>>& token_ids) const;  // [N, E]
 
  private:

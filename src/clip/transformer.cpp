@@ -17,12 +17,12 @@ using compute::WeightLayout;
 
 compute::Linear load_linear(const WeightFile& weights, const std::string& weight_name, const std::string& bias_name,
                             int64_t in_features, int64_t out_features, WeightLayout layout,
-                            compute::MatmulPrecision precision) {
+                            compute::MatmulOptions matmul) {
   const Shape shape = layout == WeightLayout::OutIn ? Shape{out_features, in_features}
                                                     : Shape{in_features, out_features};
   auto w = weights.load_f32(weight_name, shape);
   auto b = bias_name.empty() ? std::vector<float>{} : weights.load_f32(bias_name, {out_features});
-  return compute::Linear(in_features, out_features, w, layout, std::move(b), precision);
+  return compute::Linear(in_features, out_features, w, layout, std::move(b), matmul);
 }
 
 struct Transformer::Workspace {
@@ -32,7 +32,7 @@ struct Transformer::Workspace {
 };
 
 Transformer::Transformer(const WeightFile& weights, const std::string& prefix, const TransformerShape& shape,
-                         compute::MatmulPrecision precision)
+                         compute::MatmulOptions matmul)
     : shape_(shape), workspace_(std::make_shared<Workspace>()) {
   const int64_t w = shape.width, m = shape.mlp_width;
   for (int i = 0; i < shape.layers; ++i) {
@@ -43,12 +43,12 @@ Transformer::Transformer(const WeightFile& weights, const std::string& prefix, c
     b.ln2_weight = weights.load_f32(p + "ln_2.weight", {w});
     b.ln2_bias = weights.load_f32(p + "ln_2.bias", {w});
     b.qkv = load_linear(weights, p + "attn.in_proj_weight", p + "attn.in_proj_bias", w, 3 * w, WeightLayout::OutIn,
-                        precision);
+                        matmul);
     b.out_proj = load_linear(weights, p + "attn.out_proj.weight", p + "attn.out_proj.bias", w, w,
-                             WeightLayout::OutIn, precision);
-    b.fc = load_linear(weights, p + "mlp.c_fc.weight", p + "mlp.c_fc.bias", w, m, WeightLayout::OutIn, precision);
+                             WeightLayout::OutIn, matmul);
+    b.fc = load_linear(weights, p + "mlp.c_fc.weight", p + "mlp.c_fc.bias", w, m, WeightLayout::OutIn, matmul);
     b.proj = load_linear(weights, p + "mlp.c_proj.weight", p + "mlp.c_proj.bias", m, w, WeightLayout::OutIn,
-                         precision);
+                         matmul);
     blocks_.push_back(std::move(b));
   }
 }

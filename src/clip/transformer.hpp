@@ -23,7 +23,7 @@ class Transformer {
   Transformer() = default;
   // Reads `<prefix>resblocks.{i}.*` from `weights`.
   Transformer(const WeightFile& weights, const std::string& prefix, const TransformerShape& shape,
-              compute::MatmulPrecision precision);
+              compute::MatmulOptions matmul);
 
   // x: [batch.total_rows(), width], updated in place by every block; cache-line aligned for full speed.
   // Rows the batch does not read out (batch.read_out) skip the last block's work past its attention and are
@@ -51,6 +51,6 @@ class Transformer {
 // y = x·W (+b) helpers for loading single linear layers by name.
 compute::Linear load_linear(const WeightFile& weights, const std::string& weight_name, const std::string& bias_name,
                             int64_t in_features, int64_t out_features, compute::WeightLayout layout,
-                            compute::MatmulPrecision precision);
+                            compute::MatmulOptions matmul);
 
 }  // namespace winclip::clip

@@ -11,13 +11,13 @@ namespace winclip::clip {
 
 using compute::WeightLayout;
 
-VisionTower::VisionTower(const WeightFile& weights, const ModelConfig& config, compute::MatmulPrecision precision)
+VisionTower::VisionTower(const WeightFile& weights, const ModelConfig& config, compute::MatmulOptions matmul)
     : cfg_(config.vision), embed_dim_(config.embed_dim) {
   const int64_t w = cfg_.width, ps = cfg_.patch_size, tokens = 1 + cfg_.grid() * cfg_.grid();
   // conv1.weight [W, 3, p, p] is exactly a [W, 3·p·p] matrix over patches flattened in (channel, row, col)
   // order, so the stride-p convolution is one matrix product.
   patch_embed_ = compute::Linear(3 * ps * ps, w, weights.load_f32("visual.conv1.weight", {w, 3, ps, ps}),
-                                 WeightLayout::OutIn, {}, precision);
+                                 WeightLayout::OutIn, {}, matmul);
   class_embedding_ = weights.load_f32("visual.class_embedding", {w});
   positional_embedding_ = weights.load_f32("visual.positional_embedding", {tokens, w});
   ln_pre_weight_ = weights.load_f32("visual.ln_pre.weight", {w});
@@ -25,8 +25,8 @@ VisionTower::VisionTower(const WeightFile& weights, const ModelConfig& config, c
   ln_post_weight_ = weights.load_f32("visual.ln_post.weight", {w});
   ln_post_bias_ = weights.load_f32("visual.ln_post.bias", {w});
   transformer_ = Transformer(weights, "visual.transformer.",
-                             {cfg_.width, cfg_.heads(), cfg_.layers, cfg_.mlp_width(), config.quick_gelu}, precision);
-  proj_ = load_linear(weights, "visual.proj", "", w, embed_dim_, WeightLayout::InOut, precision);
+                             {cfg_.width, cfg_.heads(), cfg_.layers, cfg_.mlp_width(), config.quick_gelu}, matmul);
+  proj_ = load_linear(weights, "visual.proj", "", w, embed_dim_, WeightLayout::InOut, matmul);
 }
 
 Tensor VisionTower::embed(const Tensor& images) const {

@@ -8,7 +8,7 @@ namespace winclip::clip {
 
 class VisionTower {
  public:
-  VisionTower(const WeightFile& weights, const ModelConfig& config, compute::MatmulPrecision precision);
+  VisionTower(const WeightFile& weights, const ModelConfig& config, compute::MatmulOptions matmul);
 
   // images [N, 3, S, S] → embedded tokens [N, 1+P, W] (before ln_pre).
   Tensor embed(const Tensor& images) const;

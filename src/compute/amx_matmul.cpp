@@ -4,8 +4,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <cstring>
 
 #include "compute/amx_matmul.hpp"
 #include "compute/bf16.hpp"
@@ -29,11 +27,7 @@ bool cpu_and_kernel_have_amx() {
 }  // namespace
 
 bool amx_available() {
-  static const bool available = [] {
-    const char* choice = std::getenv("WINCLIP_MATMUL");
-    if (choice && std::strcmp(choice, "onednn") == 0) return false;
-    return cpu_and_kernel_have_amx();
-  }();
+  static const bool available = cpu_and_kernel_have_amx();
   return available;
 }
 

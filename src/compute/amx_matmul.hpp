@@ -13,8 +13,7 @@
 
 namespace winclip::compute {
 
-// True when the CPU has AMX-BF16 and the kernel granted this process the tile state (Linux ≥ 5.16), and
-// WINCLIP_MATMUL is not "onednn" (the switch that lets a benchmark compare both paths on one machine).
+// True when the CPU has AMX-BF16 and the kernel granted this process the tile state (Linux ≥ 5.16).
 bool amx_available();
 
 // Weights [K, N] as the kernel reads them: for each 32-column panel, for each 32-deep step of K, two

@@ -63,8 +63,9 @@ struct Linear::Impl {
 };
 
 Linear::Linear(int64_t in_features, int64_t out_features, const std::vector<float>& weight, WeightLayout layout,
-               std::vector<float> bias, MatmulPrecision precision)
-    : k_(in_features), n_(out_features), precision_(precision), impl_(std::make_unique<Impl>()) {
+               std::vector<float> bias, MatmulOptions options)
+    : k_(in_features), n_(out_features), precision_(options.precision), impl_(std::make_unique<Impl>()) {
+  const MatmulPrecision precision = options.precision;
   if (static_cast<int64_t>(weight.size()) != k_ * n_)
     throw Error("Linear: weight has " + std::to_string(weight.size()) + " values, expected " +
                 std::to_string(k_ * n_));
@@ -73,7 +74,7 @@ Linear::Linear(int64_t in_features, int64_t out_features, const std::vector<floa
   auto& impl = *impl_;
   impl.weight_type = precision == MatmulPrecision::BF16 ? dt::bf16 : dt::f32;
   impl.has_bias = !bias.empty();
-  if (precision == MatmulPrecision::BF16 && amx_available()) {
+  if (precision == MatmulPrecision::BF16 && resolve_bf16_backend(options.bf16_backend) == Bf16Backend::Amx) {
     impl.amx = true;
     impl.amx_weights = AmxWeights(weight.data(), layout, k_, n_);
     impl.bias_values = std::move(bias);
@@ -98,6 +99,15 @@ Linear::Linear() = default;
 Linear::~Linear() = default;
 Linear::Linear(Linear&&) noexcept = default;
 Linear& Linear::operator=(Linear&&) noexcept = default;
+
+Bf16Backend Linear::backend() const { return impl_ && impl_->amx ? Bf16Backend::Amx : Bf16Backend::OneDnn; }
+
+Bf16Backend resolve_bf16_backend(Bf16Backend backend) {
+  if (backend == Bf16Backend::Auto) return amx_available() ? Bf16Backend::Amx : Bf16Backend::OneDnn;
+  if (backend == Bf16Backend::Amx && !amx_available())
+    throw Error("bf16 matmul backend 'amx': this CPU or kernel offers no AMX tiles (use 'onednn' or 'auto')");
+  return backend;
+}
 
 size_t Linear::weight_bytes() const {
   if (!impl_) return 0;

@@ -13,6 +13,22 @@ namespace winclip::compute {
 
 enum class MatmulPrecision { FP32, BF16 };
 
+// Which code runs a BF16 layer's products: Auto picks our AMX tile kernel where the CPU has AMX and oneDNN
+// elsewhere (which uses AVX512-BF16 where the CPU has it); asking for Amx where the CPU has none is an error.
+// A parameter rather than a process-wide switch, so one test run checks every backend the CPU offers.
+enum class Bf16Backend { Auto, Amx, OneDnn };
+
+struct MatmulOptions {
+  // Implicit from a precision alone: most layers only say that.
+  MatmulOptions(MatmulPrecision precision_ = MatmulPrecision::FP32, Bf16Backend bf16_backend_ = Bf16Backend::Auto)
+      : precision(precision_), bf16_backend(bf16_backend_) {}
+  MatmulPrecision precision;
+  Bf16Backend bf16_backend;
+};
+
+// Bf16Backend::Auto resolved for this CPU (Amx or OneDnn); throws winclip::Error for Amx without AMX.
+Bf16Backend resolve_bf16_backend(Bf16Backend backend);
+
 enum class Epilogue {
   None,
   Gelu,       // exact erf GELU: 0.5·x·(1 + erf(x/√2))
@@ -35,7 +51,7 @@ class Linear {
   Linear();
   // `weight` is K·N values in `layout`; `bias` is empty or N values.
   Linear(int64_t in_features, int64_t out_features, const std::vector<float>& weight, WeightLayout layout,
-         std::vector<float> bias, MatmulPrecision precision);
+         std::vector<float> bias, MatmulOptions options);
   ~Linear();
   Linear(Linear&&) noexcept;
   Linear& operator=(Linear&&) noexcept;
@@ -43,6 +59,8 @@ class Linear {
   int64_t in_features() const { return k_; }
   int64_t out_features() const { return n_; }
   MatmulPrecision precision() const { return precision_; }
+  // What runs the products: OneDnn for FP32 layers, Amx or OneDnn for BF16 ones.
+  Bf16Backend backend() const;
 
   // x: [m, K] row-major fp32; y: [m, N] row-major fp32 (read too for AddToDst). A BF16 layer converts x
   // first. Thread-compatible: one forward at a time per Linear.
