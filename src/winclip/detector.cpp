@@ -175,7 +175,7 @@ std::vector<double> Detector::zero_shot_maps(const float* image_embedding, const
   const int grid = model_->grid();
   const int64_t e = model_->embed_dim();
   d.zero_shot_score = class_scores(image_embedding, 1, prototypes_, options_.temperature)[0];
-  // Per patch, the harmonic mean of the image score and every scale's map (docs/winclip.md, zero-shot).
+  // Per patch, the harmonic mean of the image score and every scale's map (docs/winclip.md, Zero-shot maps).
   std::vector<double> reciprocal_sum(static_cast<size_t>(grid * grid), 1.0 / d.zero_shot_score);
   for (size_t s = 0; s < windows_.size(); ++s) {
     const auto count = static_cast<int64_t>(windows_[s].size());
@@ -196,7 +196,8 @@ std::vector<double> Detector::few_shot_maps(const float* patch_tokens, int64_t p
                                             const float* window_embeddings, Detection& d) const {
   const int grid = model_->grid();
   const int64_t e = model_->embed_dim();
-  // Per patch, the arithmetic mean of the patch-level association and every scale's window association.
+  // Per patch, the arithmetic mean of the patch-level association and every scale's window association
+  // (docs/winclip.md, Few-shot maps).
   std::vector<double> sum(static_cast<size_t>(grid * grid), 0.0);
   const auto patch_scores = patch_bank_->score(patch_tokens, patches);
   d.few_shot_patch_map = grid_tensor(patch_scores, grid);
@@ -216,8 +217,9 @@ std::vector<double> Detector::few_shot_maps(const float* patch_tokens, int64_t p
 }
 
 void Detector::fuse(const std::vector<double>& zero_shot, const std::vector<double>& few_shot, Detection& d) const {
-  // WinCLIP+ (docs/winclip.md, fusion): the map is the mean of the language-guided and the few-shot map, the
-  // score the mean of the zero-shot image score and the few-shot map's maximum. Zero-shot, both are a0's.
+  // WinCLIP+ (docs/winclip.md, Fusion): the map is the mean of the language-guided and the few-shot map, the
+  // score the mean of the zero-shot image score and the few-shot map's maximum. Without references they are
+  // the zero-shot map and a0.
   const int grid = model_->grid(), size = model_->image_size();
   std::vector<double> combined = zero_shot;
   d.score = d.zero_shot_score;
