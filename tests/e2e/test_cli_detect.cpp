@@ -167,3 +167,16 @@ TEST(CliDetect, ScalesTakeOneValueOrACommaListPerOccurrence) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(results(tmp / "one")["images"].size(), 1u);
 }
+
+TEST(CliDetect, BankBuildScalesTakeOneValueSoTheImagesAfterThemAreReferences) {
+  test::TempDir tmp;
+  const std::string bank = (tmp / "b.bank").string();
+  auto r = test::run_cli({"bank", "build", "--model", test::model_dir().string(), "--class", "bottle", "--out", bank,
+                          "--scales", "2", fixture_image("ref_0_good"), fixture_image("ref_1_good")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = test::run_cli({"bank", "info", bank});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto info = nlohmann::json::parse(r.out);
+  EXPECT_EQ(info["shots"], 2);
+  EXPECT_EQ(info["scales"], nlohmann::json::array({2}));
+}
