@@ -101,7 +101,7 @@ const RegisterCommand bench_command{{
       sub.add_option("--iterations", args->iterations, "timed runs per mode (after one warm-up)")->check(CLI::Range(1, 1000));
       sub.add_option("--batch-size", args->batch_size, "images per forward pass (eval and bank use 2)")
           ->check(CLI::Range(1, 64));
-      sub.add_option("--scales", args->scales, "window scales")->delimiter(',');
+      one_value_per_occurrence(sub.add_option("--scales", args->scales, "window scales")->delimiter(','));
       return std::function<int()>([args] { return bench(*args); });
     }}};
 

@@ -9,7 +9,6 @@
 
 #include "command.hpp"
 #include "detector_args.hpp"
-#include "io/atomic_file.hpp"
 #include "winclip/detection_writer.hpp"
 #include "winclip/error.hpp"
 #include "winclip/progress.hpp"
@@ -65,43 +64,25 @@ int detect(const DetectArgs& args) {
     detector.add_references(refs);
   }
 
-  DetectionWriter writer(args.out, detector.options().resize, args.threshold);
-  nlohmann::ordered_json results = {{"model", model->config().name},
-                            {"model_path", model->weights_path().string()},
-                            {"class", detector.options().class_name},
-                            {"object_name", detector.object_name()},
-                            {"shots", detector.shots()},
-                            {"templates", template_set_name(detector.options().templates)},
-                            {"precision", precision_name(model->precision())},
-                            {"threshold", args.threshold ? nlohmann::ordered_json(*args.threshold) : nlohmann::ordered_json()},
-                            {"images", nlohmann::ordered_json::array()}};
+  DetectionWriter writer(args.out, detector, args.threshold);
   int failures = 0;
   std::unique_ptr<ProgressBar> progress;
   if (images.size() > 1) progress = std::make_unique<ProgressBar>("detect", images.size());
   for (const auto& path : images) {
-    nlohmann::ordered_json entry = {{"path", path.string()}};
     try {
       const Image image = decode_image(path);
-      const Detection d = detector.score(image);
-      const DetectionFiles files = writer.write(path, image, d);
-      entry["score"] = d.score;
-      entry["anomalous"] = args.threshold ? nlohmann::ordered_json(d.score > *args.threshold) : nlohmann::ordered_json();
-      entry["map"] = std::filesystem::relative(files.map, args.out).string();
-      entry["overlay"] = std::filesystem::relative(files.overlay, args.out).string();
-      if (!files.mask.empty()) entry["mask"] = std::filesystem::relative(files.mask, args.out).string();
+      writer.write(path, image, detector.score(image));
     } catch (const Error& e) {
       ++failures;
-      entry["score"] = nullptr;
-      entry["anomalous"] = nullptr;
-      entry["error"] = e.what();
+      writer.add_failure(path, e.what());
       std::cerr << "winclip: error: " << e.what() << "\n";
     }
-    results["images"].push_back(entry);
     if (progress) progress->advance();
   }
   if (progress) progress->finish();
-  write_file_atomic(std::filesystem::path(args.out) / "results.json", results.dump(1) + "\n");
+  writer.write_results();
 
+  const auto& results = writer.results();
   for (const auto& entry : results["images"]) {
     if (entry["score"].is_null()) {
       std::printf("%-10s  %s\n", "error", entry["path"].get<std::string>().c_str());
@@ -121,7 +102,8 @@ const RegisterCommand detect_command{{
       auto args = std::make_shared<DetectArgs>();
       args->model.add_to(sub);
       args->detector.add_to(sub, true);
-      sub.add_option("--ref", args->refs, "normal reference image or folder (WinCLIP+ few-shot); repeatable");
+      one_value_per_occurrence(
+          sub.add_option("--ref", args->refs, "normal reference image or folder (WinCLIP+ few-shot); repeatable"));
       sub.add_option("--bank", args->bank, "reference bank file from `winclip bank build`");
       sub.add_option("--threshold", args->threshold, "anomaly threshold for the verdict, masks and contours");
       sub.add_option("--out", args->out, "output directory")->required();

@@ -126,7 +126,8 @@ const RegisterCommand eval_command{
            ->required()
            ->check(CLI::IsMember({"mvtec", "visa", "folder"}));
        sub.add_option("--root", args->root, "dataset root (mvtec, visa)");
-       sub.add_option("--category", args->categories, "category to evaluate (repeatable; default: all)");
+       one_value_per_occurrence(
+           sub.add_option("--category", args->categories, "category to evaluate (repeatable; default: all)"));
        sub.add_option("--normal", args->normal, "folder dataset: normal test images");
        sub.add_option("--abnormal", args->abnormal,
                       "folder dataset: anomalous test images (sub-folders = defect types)");
@@ -134,9 +135,9 @@ const RegisterCommand eval_command{
        sub.add_option("--train", args->train, "folder dataset: normal images to draw few-shot references from");
        sub.add_option("--shots", args->shots, "normal reference images per draw (WinCLIP+); 0 = zero-shot")
            ->check(CLI::Range(0, 1024));
-       CLI::Option* seeds = sub.add_option("--seeds", args->seeds, "seeds of the reference draws (default 0,1,2,3,4)")
-                                ->delimiter(',')
-                                ->check(CLI::NonNegativeNumber);
+       CLI::Option* seeds = one_value_per_occurrence(
+           sub.add_option("--seeds", args->seeds, "seeds of the reference draws (default 0,1,2,3,4)")->delimiter(','));
+       seeds->check(CLI::NonNegativeNumber);
        sub.add_option("--limit", args->limit, "only the first N test images of each defect type")
            ->check(CLI::PositiveNumber);
        sub.add_flag("--save-maps", args->save_maps,

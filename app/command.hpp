@@ -18,6 +18,11 @@ struct Command {
 
 std::vector<Command>& command_registry();
 
+// A list option takes one value per occurrence (split at commas where it has a delimiter) and is repeated
+// for more: CLI11 would otherwise let it swallow the positional arguments after it, so that
+// `--ref good.png a.png b.png` silently made a.png a reference.
+inline CLI::Option* one_value_per_occurrence(CLI::Option* option) { return option->allow_extra_args(false); }
+
 struct RegisterCommand {
   explicit RegisterCommand(Command command) { command_registry().push_back(std::move(command)); }
 };

@@ -1,5 +1,6 @@
 #include "detector_args.hpp"
 
+#include "command.hpp"
 #include "winclip/model_store.hpp"
 
 namespace winclip::app {
@@ -12,7 +13,8 @@ void DetectorArgs::add_to(CLI::App& sub, bool with_class) {
       ->check(CLI::IsMember({"paper", "anomalib"}));
   sub.add_option("--resize", resize, "squash (resize to S×S, default) or shortest (shorter side to S, centre crop)")
       ->check(CLI::IsMember({"squash", "shortest"}));
-  sub.add_option("--scales", scales, "window scales in patches, e.g. 2,3")->delimiter(',')->check(CLI::Range(1, 64));
+  one_value_per_occurrence(sub.add_option("--scales", scales, "window scales in patches, e.g. 2,3")->delimiter(','))
+      ->check(CLI::Range(1, 64));
   sub.add_option("--batch-size", batch_size, "images per forward pass")->check(CLI::Range(1, 64));
   sub.add_flag("--no-prototype-cache", no_prototype_cache, "always run the text tower; do not read or write the cache");
 }

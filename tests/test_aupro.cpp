@@ -1,4 +1,4 @@
-// Pixel-level metrics (spec §12): PixelMetricsAccumulator with AUPRO, pixel AUROC and pixel F1-max.
+// Pixel-level metrics (docs/eval.md, Metrics): PixelMetricsAccumulator with AUPRO, pixel AUROC and pixel F1-max.
 //
 // Expected values are exact fractions derived by hand from the listed curve points and checked with a
 // separate Python script on fractions.Fraction. The random tests compare with a brute force written from

@@ -158,3 +158,23 @@ TEST(Detector, RefusesBadConfigurations) {
   bank.scales = {2};
   EXPECT_THROW(detector.set_references(bank), Error);
 }
+
+TEST(Detector, BatchEqualsOneByOne) {
+  // Passes of 1, 2 and 3 images (3 = the whole batch in one pass), with references.
+  for (int batch_size : {1, 2, 3}) {
+    DetectorOptions options = anomalib_options();
+    options.batch_size = batch_size;
+    Detector detector(tiny_model(), options);
+    detector.add_references(std::vector<Image>{image("ref_0_good")});
+    const auto images = test_images();
+    const auto batch = detector.score(images);
+    ASSERT_EQ(batch.size(), images.size());
+    for (size_t i = 0; i < images.size(); ++i) {
+      const Detection alone = detector.score(images[i]);
+      EXPECT_EQ(batch[i].score, alone.score) << "batch size " << batch_size << ", image " << i;
+      EXPECT_EQ(batch[i].map.data, alone.map.data) << "batch size " << batch_size << ", image " << i;
+      EXPECT_EQ(batch[i].few_shot_map.data, alone.few_shot_map.data) << "batch size " << batch_size << ", image " << i;
+    }
+  }
+  EXPECT_TRUE(Detector(tiny_model(), anomalib_options()).score(std::vector<Image>{}).empty());
+}

@@ -122,7 +122,7 @@ TEST_F(Fetch, CorruptedTransferFailsTheChecksumAndLeavesNoFile) {
 }
 
 TEST_F(Fetch, KnownDigestOfTheDefaultBinIsEnforced) {
-  // The tiny .bin stands in for the real one, so the sha256 the project knows (spec §3) must reject it.
+  // The tiny .bin stands in for the real one, so the sha256 the project pins (assets/known_models.json) must reject it.
   FakeHub hub(kDefaultRepo, test::tiny_repo_files(), {"--not-found", "open_clip_model.safetensors"});
   try {
     fetch_model(options("", hub.url()));
@@ -187,7 +187,7 @@ TEST_F(Fetch, KnownModelWithoutConfigGetsTheBuiltInOne) {
   FakeHub hub(kDefaultRepo, test::tiny_repo_files(), {"--not-found", "open_clip_config.json"});
   const fs::path dir = fetch_model(options("ViT-B-16-plus-240", hub.url()));
   const ModelConfig config = read_open_clip_config(dir / kOpenClipConfigFile);
-  // ViT-B-16-plus-240 as spec §2.1 gives it, not the tiny model the weights came from.
+  // ViT-B-16-plus-240 as docs/winclip.md (The model) gives it, not the tiny model the weights came from.
   EXPECT_EQ(config.embed_dim, 640);
   EXPECT_EQ(config.vision.width, 896);
   EXPECT_EQ(config.vision.image_size, 240);

@@ -1,4 +1,4 @@
-// Image-level metrics (spec §12) and the sorting/sweep machinery under all metrics.
+// Image-level metrics (docs/eval.md, Metrics) and the sorting/sweep machinery under all metrics.
 //
 // Expected values are exact fractions derived by hand (ranks, pair counts) and checked with a separate
 // Python script on fractions.Fraction; the first example is the one in sklearn's documentation

@@ -49,7 +49,6 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
   return max_abs_diff(a.ptr(), b.ptr(), static_cast<size_t>(a.numel()));
 }
 
-namespace {
 std::string shell_quote(const std::string& s) {
   std::string q = "'";
   for (char c : s) {
@@ -57,6 +56,20 @@ std::string shell_quote(const std::string& s) {
     else q += c;
   }
   return q + "'";
+}
+
+namespace {
+// Runs a shell command line with the standard streams redirected, and collects what it printed.
+CommandResult run_redirected(std::string cmd) {
+  TempDir tmp;
+  cmd.append(" >").append(shell_quote((tmp / "out").string()));
+  cmd.append(" 2>").append(shell_quote((tmp / "err").string())).append(" </dev/null");
+  int status = std::system(cmd.c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_bytes(tmp / "out");
+  r.err = read_bytes(tmp / "err");
+  return r;
 }
 }  // namespace
 
@@ -73,17 +86,15 @@ std::string read_bytes(const std::filesystem::path& path) {
 }
 
 CommandResult run_cli(const std::vector<std::string>& args) {
-  TempDir tmp;
   std::string cmd = shell_quote(WINCLIP_BIN);
   for (const auto& a : args) cmd.append(" ").append(shell_quote(a));
-  cmd.append(" >").append(shell_quote((tmp / "out").string()));
-  cmd.append(" 2>").append(shell_quote((tmp / "err").string())).append(" </dev/null");
-  int status = std::system(cmd.c_str());
-  CommandResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_bytes(tmp / "out");
-  r.err = read_bytes(tmp / "err");
-  return r;
+  return run_redirected(cmd);
 }
+
+CommandResult run_shell(const std::string& script, const std::filesystem::path& dir) {
+  return run_redirected("cd " + shell_quote(dir.string()) + " && { " + script + "\n}");
+}
+
+std::filesystem::path cli_path() { return WINCLIP_BIN; }
 
 }  // namespace winclip::test

@@ -39,6 +39,10 @@ struct CommandResult {
 };
 // Runs the built winclip program with `args` (each quoted for the shell).
 CommandResult run_cli(const std::vector<std::string>& args);
+// Runs `script` with /bin/sh in `dir`, for commands written as a user types them (globs, variables).
+CommandResult run_shell(const std::string& script, const std::filesystem::path& dir);
+std::filesystem::path cli_path();  // the built winclip program
+std::string shell_quote(const std::string& s);
 
 void write_bytes(const std::filesystem::path& path, const std::string& bytes);
 std::string read_bytes(const std::filesystem::path& path);

@@ -1,5 +1,5 @@
 // The CLIP tokenizer against open_clip v2.24's SimpleTokenizer (fixture made with the Python reference),
-// the spec's test vectors, and ftfy / CPython behaviour documented by those projects.
+// four plain prompts, and ftfy / CPython behaviour documented by those projects.
 #include <gtest/gtest.h>
 
 #include <fstream>

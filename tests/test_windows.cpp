@@ -1,4 +1,4 @@
-// Windows, harmonic aggregation, class and association scores: the spec's (anomalib's) test vectors.
+// Windows, harmonic aggregation, class and association scores: anomalib's test vectors.
 #include <gtest/gtest.h>
 
 #include "test_support.hpp"
@@ -100,7 +100,7 @@ TEST(Upsample, MatchesTorchBilinearAlignCornersFalse) {
 TEST(Cost, ViTB16Plus240ImageWork) {
   const ModelConfig cfg = builtin_config("ViT-B-16-plus-240");
   EXPECT_EQ(window_rows(cfg, {2, 3}), 196 * 5 + 169 * 10);
-  // Spec §14: about 675 GFLOP per image (one full pass plus 365 window sequences through 12 blocks).
+  // README, Performance: about 674 GFLOP per image (one full pass plus 365 window sequences through 12 blocks).
   EXPECT_NEAR(image_flops(cfg, {2, 3}) / 1e9, 673.5, 0.1);
   EXPECT_LT(image_flops(cfg, {}), image_flops(cfg, {2}));
   // Windows skip the first block's input projection (2670 rows of 2·W·3W: 12.86 GFLOP) and, past the last

@@ -1,6 +1,6 @@
 #pragma once
-// The evaluation datasets of spec §15 — MVTec-AD, VisA with its one-class split, and a user's own folders —
-// read into one form: per category, the normal training images that few-shot references are drawn from,
+// The evaluation datasets (docs/eval.md, Datasets) — MVTec-AD, VisA with its one-class split, and a user's
+// own folders — read into one form: per category, the normal training images that few-shot references are drawn from,
 // and the labelled test images with their ground-truth masks.
 #include <filesystem>
 #include <string>

@@ -1,34 +1,67 @@
 #pragma once
-// The files `winclip detect` leaves for each image: DIR/maps/<stem>.npy (the [S, S] float32 map),
-// DIR/overlays/<stem>.png (heat map over the original image) and, with a threshold, DIR/masks/<stem>.png.
+// What `winclip detect` leaves in DIR, made by one component so that every front end (the CLI, a service, the
+// Python module) gives the same files and the same JSON: DIR/results.json, and for each image
+// DIR/maps/<stem>.npy (the [S, S] float32 map), DIR/overlays/<stem>.png (heat map over the original image)
+// and, with a threshold, DIR/masks/<stem>.png. The JSON entries and the PNG bytes are also available without
+// writing anything, for a front end that answers in memory.
 #include <filesystem>
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "winclip/detector.hpp"
 #include "winclip/image.hpp"
 
 namespace winclip {
 
+// Where one image's outputs go, relative to the output directory.
 struct DetectionFiles {
-  std::filesystem::path map, overlay, mask;  // mask empty without a threshold
+  std::string map, overlay, mask;  // mask empty without a threshold
 };
 
 class DetectionWriter {
  public:
-  DetectionWriter(std::filesystem::path out_dir, ResizeMode resize, std::optional<float> threshold);
+  // results.json describes `detector` as it is now: add references before constructing the writer.
+  DetectionWriter(std::filesystem::path out_dir, const Detector& detector, std::optional<double> threshold);
 
-  // Two inputs with the same file stem (from different folders) get "<stem>", then "<stem>-2", ...
-  DetectionFiles write(const std::filesystem::path& image_path, const Image& original, const Detection& detection);
+  // results.json's fields before "images": model, model_path, class, object_name, shots, templates,
+  // precision, threshold.
+  static nlohmann::ordered_json results_header(const Detector& detector, std::optional<double> threshold);
+
+  // The entry of a scored image: path, score, anomalous (null without a threshold), map, overlay, mask?.
+  nlohmann::ordered_json image_entry(const std::filesystem::path& image_path, const Detection& detection,
+                                     const DetectionFiles& files) const;
+  // The entry of an image that could not be scored: its score and verdict are null.
+  static nlohmann::ordered_json failed_entry(const std::filesystem::path& image_path, const std::string& error);
+
+  std::string overlay_png(const Image& original, const Detection& detection) const;
+  std::string mask_png(const Image& original, const Detection& detection) const;  // empty without a threshold
+
+  // Two inputs with the same file stem (from different folders) get "<stem>", then "<stem>-2", ...; each
+  // call reserves the names it returns.
+  DetectionFiles next_files(const std::filesystem::path& image_path);
+
+  // Writes the image's map, overlay and mask and adds its entry to the results.
+  const nlohmann::ordered_json& write(const std::filesystem::path& image_path, const Image& original,
+                                      const Detection& detection);
+  const nlohmann::ordered_json& add_failure(const std::filesystem::path& image_path, const std::string& error);
+
+  // The header and the entries so far, in the order they were added.
+  const nlohmann::ordered_json& results() const { return results_; }
+  std::filesystem::path write_results() const;  // DIR/results.json, atomically; returns its path
 
  private:
-  std::string unique_stem(const std::filesystem::path& image_path);
+  Image overlay_image(const Image& original, const Detection& detection) const;
+  std::vector<uint8_t> mask_pixels(const Image& original, const Detection& detection) const;  // needs a threshold
 
   std::filesystem::path out_dir_;
   ResizeMode resize_;
-  std::optional<float> threshold_;
+  std::optional<double> threshold_;
   std::set<std::string> used_stems_;
+  nlohmann::ordered_json results_;
 };
 
 }  // namespace winclip

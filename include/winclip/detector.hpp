@@ -40,6 +40,11 @@ struct Detection {
   std::vector<Tensor> few_shot_scale_maps;
 };
 
+// Threads: once its references are set, a Detector is read-only. score(), preprocess() and the accessors
+// may be called from several threads at once on the same Detector, and each call gives the same result as
+// it would alone; the forward passes of concurrent calls take turns on the model (see model.hpp), while
+// preprocessing and the scoring after the pass run in parallel. add_references() and set_references() change
+// the Detector: no other call on it may run meanwhile.
 class Detector {
  public:
   // Prototypes come from the cache, or from the text tower (then cached).
@@ -55,6 +60,8 @@ class Detector {
   int shots() const { return bank_.shots; }
 
   Detection score(const Image& image) const;
+  // The images go through the engine together, options().batch_size per forward pass, and each gets the
+  // result score(image) alone would give.
   std::vector<Detection> score(const std::vector<Image>& images) const;
   std::vector<Detection> score(const Tensor& preprocessed) const;  // [N, 3, S, S]
 
@@ -68,6 +75,13 @@ class Detector {
 
  private:
   VisionRequest window_request() const;
+  // One image's maps from its encoder outputs, in double; each also fills its parts of `d`.
+  std::vector<double> zero_shot_maps(const float* image_embedding, const float* window_embeddings,
+                                     Detection& d) const;
+  std::vector<double> few_shot_maps(const float* patch_tokens, int64_t patches, const float* window_embeddings,
+                                    Detection& d) const;  // needs references
+  // `few_shot` empty without references.
+  void fuse(const std::vector<double>& zero_shot, const std::vector<double>& few_shot, Detection& d) const;
   void rebuild_association_banks();
 
   std::shared_ptr<const ClipModel> model_;

@@ -1,6 +1,6 @@
 #pragma once
 // Benchmark evaluation (`winclip eval`): WinCLIP / WinCLIP+ over the test images of each dataset category,
-// the metrics of spec §12 per category and reference draw, the macro average, and the files a run leaves.
+// the metrics of docs/eval.md per category and reference draw, the macro average, and the files a run leaves.
 //
 // Protocol. Zero-shot (shots 0) runs once; its results are filed as seed 0 and have no spread. Few-shot
 // runs once per seed with the references of draw_references(seed); a category reports the mean over seeds

@@ -1,6 +1,6 @@
 #pragma once
-// Ground-truth masks at the evaluation size (spec §5, §12): decoded, binarised (≠ 0 is anomalous) and
-// resized with nearest neighbour through the same geometry as the image.
+// Ground-truth masks at the evaluation size (docs/eval.md, Datasets: Resolution): decoded, binarised (≠ 0 is
+// anomalous) and resized with nearest neighbour through the same geometry as the image.
 #include <cstdint>
 #include <filesystem>
 #include <vector>

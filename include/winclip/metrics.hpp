@@ -1,10 +1,10 @@
 #pragma once
-// Evaluation metrics of spec §12, exact over all thresholds (no binning), ties handled like sklearn.
+// Evaluation metrics (docs/eval.md, Metrics), exact over all thresholds (no binning), ties handled like sklearn.
 //
 // Threshold convention (all metrics): a sample is predicted anomalous at threshold t when score >= t, as in
 // sklearn's roc_curve / precision_recall_curve. The thresholds swept are +inf (nothing predicted anomalous)
 // followed by every distinct score, highest first, so tied scores always move together as one curve step.
-// Spec §12 writes PRO with M(p) > t; over an exact sweep both conventions give the same set of curve points
+// PRO is often written with M(p) > t; over an exact sweep both conventions give the same set of curve points
 // ({score >= s_k} = {score > s_(k+1)}), so every area is the same.
 //
 // A metric that the data cannot define (AUROC without normal or without anomalous samples, AUPRO without

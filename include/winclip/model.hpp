@@ -45,6 +45,10 @@ struct VisionResult {
   Tensor subset_embeddings;  // [N, S, E]
 };
 
+// Threads: every const member may be called from several threads at once, the Detectors of one shared model
+// included. Forward passes through one tower take turns, because they share the tower's scratch buffers;
+// each pass runs on OpenMP threads of its own (OMP_NUM_THREADS). The text tower is loaded by whichever
+// encode_text() call comes first, once.
 class ClipModel {
  public:
   // `path`: a model directory (open_clip_config.json + open_clip_model.safetensors or

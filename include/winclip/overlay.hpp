@@ -2,6 +2,8 @@
 // Pictures for people: the anomaly map as a heat map over the original image, and thresholded masks, both
 // at the original image's resolution.
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "winclip/image.hpp"
 #include "winclip/preprocess.hpp"
@@ -24,6 +26,10 @@ Image render_overlay(const Image& original, const Tensor& map, ResizeMode mode, 
 
 // 255 where the map (at the original resolution) exceeds the threshold, else 0; one channel.
 std::vector<uint8_t> threshold_mask(const Tensor& original_map, float threshold);
+
+// PNG bytes, as write_png would store them; `name` is used in error messages.
+std::string encode_png(const Image& image, const std::string& name);
+std::string encode_png_gray(int width, int height, const std::vector<uint8_t>& pixels, const std::string& name);
 
 void write_png(const std::filesystem::path& path, const Image& image);
 void write_png_gray(const std::filesystem::path& path, int width, int height, const std::vector<uint8_t>& pixels);

@@ -1,5 +1,5 @@
 #pragma once
-// The few-shot protocol's reference draw (spec §10: K normal images from train/good, five seeded draws),
+// The few-shot protocol's reference draw (docs/eval.md, Protocol: K normal images from train/good, five seeded draws),
 // made portable: std::shuffle and the std distributions are implementation-defined, so the same seed would
 // pick other images with another standard library. Here the draw is fixed by this definition alone:
 //

@@ -1,6 +1,6 @@
 #pragma once
-// Per-region overlap (PRO, Bergmann et al.) integrated over the false-positive rate up to a limit: spec
-// §12 AUPRO, exact over all thresholds.
+// Per-region overlap (PRO, Bergmann et al.) integrated over the false-positive rate up to a limit: the AUPRO
+// of docs/eval.md (Metrics), exact over all thresholds.
 //
 // PRO(t) = mean over regions C of |{p in C : score(p) >= t}| / |C|; FPR(t) over all normal pixels. The
 // area is the trapezoid rule over the sweep points from (0, 0), with the segment that crosses the limit

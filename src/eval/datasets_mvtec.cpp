@@ -1,4 +1,4 @@
-// MVTec-AD (spec §15): <root>/<class>/train/good, test/<defect>, ground_truth/<defect>/<stem>_mask.png.
+// MVTec-AD (docs/eval.md, Datasets): <root>/<class>/train/good, test/<defect>, ground_truth/<defect>/<stem>_mask.png.
 #include <algorithm>
 
 #include "eval/dataset_layouts.hpp"

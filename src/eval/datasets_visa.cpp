@@ -1,4 +1,4 @@
-// VisA (spec §15) through its one-class split <root>/split_csv/1cls.csv: columns object, split
+// VisA (docs/eval.md, Datasets) through its one-class split <root>/split_csv/1cls.csv: columns object, split
 // (train|test), label (normal|anomaly), image, mask, with paths relative to <root>; train rows are normal.
 #include <algorithm>
 #include <array>

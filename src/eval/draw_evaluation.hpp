@@ -1,6 +1,6 @@
 #pragma once
 // One category under one reference draw: its test images scored (or read back from the cache) batch by
-// batch, and the metrics of spec §12 computed from exactly the scores and maps that were stored.
+// batch, and the metrics of docs/eval.md (Metrics) computed from exactly the scores and maps that were stored.
 #include <cstdint>
 #include <filesystem>
 #include <memory>

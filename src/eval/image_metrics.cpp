@@ -1,4 +1,4 @@
-// Image-level metrics of spec §12: AUROC, AUPR and F1-max over the image scores of one class.
+// Image-level metrics of docs/eval.md: AUROC, AUPR and F1-max over the image scores of one class.
 #include <cmath>
 #include <string>
 

@@ -1,4 +1,4 @@
-// Pixel-level metrics of spec §12 (AUROC, AUPRO, F1-max) over all pixels of all test images of a class.
+// Pixel-level metrics of docs/eval.md (AUROC, AUPRO, F1-max) over all pixels of all test images of a class.
 #include <algorithm>
 #include <cmath>
 #include <limits>

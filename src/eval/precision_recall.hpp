@@ -1,5 +1,5 @@
 #pragma once
-// Precision-recall summaries accumulated along a threshold sweep (spec §12 AUPR and F1-max).
+// Precision-recall summaries accumulated along a threshold sweep (AUPR and F1-max, docs/eval.md Metrics).
 //
 // The points are sklearn's precision_recall_curve: one per distinct threshold plus the (recall 0,
 // precision 1) point it appends. sklearn <= 1.0 drops the points after full recall is first reached; they

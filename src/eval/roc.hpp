@@ -1,5 +1,5 @@
 #pragma once
-// Area under the ROC curve, accumulated along a threshold sweep (spec §12 image and pixel AUROC).
+// Area under the ROC curve, accumulated along a threshold sweep (image and pixel AUROC, docs/eval.md Metrics).
 //
 // Trapezoid rule between consecutive sweep points starting at (0, 0), which is what sklearn's
 // roc_auc_score computes (dropping collinear points there does not change the area). The area is kept as

@@ -69,22 +69,30 @@ Image render_overlay(const Image& original, const Tensor& map, ResizeMode mode, 
 }
 
 namespace {
-void encode_and_write(const std::filesystem::path& path, const cv::Mat& mat) {
+std::string encode(const std::string& name, const cv::Mat& mat) {
   std::vector<uint8_t> bytes;
-  if (!cv::imencode(".png", mat, bytes)) throw Error(path.string(), "PNG encoding failed");
-  write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  if (!cv::imencode(".png", mat, bytes)) throw Error(name, "PNG encoding failed");
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 }  // namespace
 
-void write_png(const std::filesystem::path& path, const Image& image) {
+std::string encode_png(const Image& image, const std::string& name) {
   cv::Mat rgb(image.height, image.width, CV_8UC3, const_cast<uint8_t*>(image.rgb.data()));
   cv::Mat bgr;
   cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-  encode_and_write(path, bgr);
+  return encode(name, bgr);
+}
+
+std::string encode_png_gray(int width, int height, const std::vector<uint8_t>& pixels, const std::string& name) {
+  return encode(name, cv::Mat(height, width, CV_8U, const_cast<uint8_t*>(pixels.data())));
+}
+
+void write_png(const std::filesystem::path& path, const Image& image) {
+  write_file_atomic(path, encode_png(image, path.string()));
 }
 
 void write_png_gray(const std::filesystem::path& path, int width, int height, const std::vector<uint8_t>& pixels) {
-  encode_and_write(path, cv::Mat(height, width, CV_8U, const_cast<uint8_t*>(pixels.data())));
+  write_file_atomic(path, encode_png_gray(width, height, pixels, path.string()));
 }
 
 }  // namespace winclip

@@ -164,72 +164,93 @@ void Detector::rebuild_association_banks() {
 Detection Detector::score(const Image& image) const { return score(preprocess(image)).at(0); }
 
 std::vector<Detection> Detector::score(const std::vector<Image>& images) const {
-  std::vector<Detection> out;
-  for (size_t start = 0; start < images.size(); start += static_cast<size_t>(options_.batch_size)) {
-    std::vector<Tensor> inputs;
-    for (size_t i = start; i < std::min(images.size(), start + options_.batch_size); ++i)
-      inputs.push_back(preprocess(images[i]));
-    for (auto& d : score(stack_images(inputs))) out.push_back(std::move(d));
+  if (images.empty()) return {};
+  std::vector<Tensor> inputs;
+  for (const auto& image : images) inputs.push_back(preprocess(image));
+  return score(stack_images(inputs));
+}
+
+std::vector<double> Detector::zero_shot_maps(const float* image_embedding, const float* window_embeddings,
+                                             Detection& d) const {
+  const int grid = model_->grid();
+  const int64_t e = model_->embed_dim();
+  d.zero_shot_score = class_scores(image_embedding, 1, prototypes_, options_.temperature)[0];
+  // Per patch, the harmonic mean of the image score and every scale's map (docs/winclip.md, Zero-shot maps).
+  std::vector<double> reciprocal_sum(static_cast<size_t>(grid * grid), 1.0 / d.zero_shot_score);
+  for (size_t s = 0; s < windows_.size(); ++s) {
+    const auto count = static_cast<int64_t>(windows_[s].size());
+    const auto scale_map = harmonic_aggregation(
+        class_scores(window_embeddings, count, prototypes_, options_.temperature), grid, options_.scales[s]);
+    d.zero_shot_scale_maps.push_back(grid_tensor(scale_map, grid));
+    for (size_t i = 0; i < reciprocal_sum.size(); ++i) reciprocal_sum[i] += 1.0 / scale_map[i];
+    window_embeddings += count * e;
   }
-  return out;
+  const double terms = 1.0 + static_cast<double>(windows_.size());
+  std::vector<double> map(reciprocal_sum.size());
+  for (size_t i = 0; i < map.size(); ++i) map[i] = terms / reciprocal_sum[i];
+  d.zero_shot_map = grid_tensor(map, grid);
+  return map;
+}
+
+std::vector<double> Detector::few_shot_maps(const float* patch_tokens, int64_t patches,
+                                            const float* window_embeddings, Detection& d) const {
+  const int grid = model_->grid();
+  const int64_t e = model_->embed_dim();
+  // Per patch, the arithmetic mean of the patch-level association and every scale's window association
+  // (docs/winclip.md, Few-shot maps).
+  std::vector<double> sum(static_cast<size_t>(grid * grid), 0.0);
+  const auto patch_scores = patch_bank_->score(patch_tokens, patches);
+  d.few_shot_patch_map = grid_tensor(patch_scores, grid);
+  for (size_t i = 0; i < sum.size(); ++i) sum[i] += patch_scores[i];
+  for (size_t s = 0; s < windows_.size(); ++s) {
+    const auto count = static_cast<int64_t>(windows_[s].size());
+    const auto scale_map =
+        harmonic_aggregation(window_banks_[s].score(window_embeddings, count), grid, options_.scales[s]);
+    d.few_shot_scale_maps.push_back(grid_tensor(scale_map, grid));
+    for (size_t i = 0; i < sum.size(); ++i) sum[i] += scale_map[i];
+    window_embeddings += count * e;
+  }
+  const double terms = 1.0 + static_cast<double>(windows_.size());
+  for (auto& v : sum) v /= terms;
+  d.few_shot_map = grid_tensor(sum, grid);
+  return sum;
+}
+
+void Detector::fuse(const std::vector<double>& zero_shot, const std::vector<double>& few_shot, Detection& d) const {
+  // WinCLIP+ (docs/winclip.md, Fusion): the map is the mean of the language-guided and the few-shot map, the
+  // score the mean of the zero-shot image score and the few-shot map's maximum. Without references they are
+  // the zero-shot map and a0.
+  const int grid = model_->grid(), size = model_->image_size();
+  std::vector<double> combined = zero_shot;
+  d.score = d.zero_shot_score;
+  if (!few_shot.empty()) {
+    double max_few_shot = -INFINITY;
+    for (size_t i = 0; i < few_shot.size(); ++i) {
+      max_few_shot = std::max(max_few_shot, few_shot[i]);
+      combined[i] = (zero_shot[i] + few_shot[i]) / 2.0;
+    }
+    d.score = (d.zero_shot_score + max_few_shot) / 2.0;
+  }
+  d.patch_map = grid_tensor(combined, grid);
+  d.map = upsample_bilinear(d.patch_map, size, size);
 }
 
 std::vector<Detection> Detector::score(const Tensor& preprocessed) const {
-  const int grid = model_->grid(), size = model_->image_size();
   const int64_t e = model_->embed_dim();
   const VisionRequest request = window_request();
   const auto subsets = static_cast<int64_t>(request.token_subsets.size());
-  const double fused_terms = 1.0 + static_cast<double>(windows_.size());
   std::vector<Detection> detections;
   for (int64_t start = 0; start < preprocessed.shape.at(0); start += options_.batch_size) {
     const int64_t n = std::min<int64_t>(options_.batch_size, preprocessed.shape[0] - start);
     const VisionResult r = model_->encode_images(slice_rows(preprocessed, start, n), request);
+    const int64_t p = r.patch_tokens.shape[1], w = r.patch_tokens.shape[2];
     for (int64_t b = 0; b < n; ++b) {
       Detection d;
-      // Zero-shot (paper Eq. 3): harmonic fusion of the image-level score and every scale's map.
-      d.zero_shot_score = class_scores(r.image_embeddings.ptr() + b * e, 1, prototypes_, options_.temperature)[0];
-      std::vector<double> reciprocal(static_cast<size_t>(grid * grid), 1.0 / d.zero_shot_score);
-      const float* window_emb = r.subset_embeddings.ptr() + b * subsets * e;
-      std::vector<double> few_shot(static_cast<size_t>(grid * grid), 0.0);
-      if (patch_bank_) {
-        const int64_t p = r.patch_tokens.shape[1], w = r.patch_tokens.shape[2];
-        const auto patch_scores = patch_bank_->score(r.patch_tokens.ptr() + b * p * w, p);
-        d.few_shot_patch_map = grid_tensor(patch_scores, grid);
-        for (size_t i = 0; i < few_shot.size(); ++i) few_shot[i] += patch_scores[i];
-      }
-      for (size_t s = 0; s < windows_.size(); ++s) {
-        const auto count = static_cast<int64_t>(windows_[s].size());
-        const int scale = options_.scales[s];
-        const auto scale_map = harmonic_aggregation(class_scores(window_emb, count, prototypes_, options_.temperature),
-                                                    grid, scale);
-        d.zero_shot_scale_maps.push_back(grid_tensor(scale_map, grid));
-        for (size_t i = 0; i < reciprocal.size(); ++i) reciprocal[i] += 1.0 / scale_map[i];
-        if (!window_banks_.empty()) {
-          const auto assoc = harmonic_aggregation(window_banks_[s].score(window_emb, count), grid, scale);
-          d.few_shot_scale_maps.push_back(grid_tensor(assoc, grid));
-          for (size_t i = 0; i < few_shot.size(); ++i) few_shot[i] += assoc[i];
-        }
-        window_emb += count * e;
-      }
-      std::vector<double> zero_shot(reciprocal.size()), combined(reciprocal.size());
-      for (size_t i = 0; i < reciprocal.size(); ++i) zero_shot[i] = fused_terms / reciprocal[i];
-      d.zero_shot_map = grid_tensor(zero_shot, grid);
-      d.score = d.zero_shot_score;
-      combined = zero_shot;
-      if (patch_bank_) {
-        // WinCLIP+: the few-shot map is the mean of the patch map and the window maps; it is averaged
-        // with the language-guided map, and its maximum with the zero-shot image score.
-        double max_few_shot = -INFINITY;
-        for (size_t i = 0; i < few_shot.size(); ++i) {
-          few_shot[i] /= fused_terms;
-          max_few_shot = std::max(max_few_shot, few_shot[i]);
-          combined[i] = (zero_shot[i] + few_shot[i]) / 2.0;
-        }
-        d.few_shot_map = grid_tensor(few_shot, grid);
-        d.score = (d.zero_shot_score + max_few_shot) / 2.0;
-      }
-      d.patch_map = grid_tensor(combined, grid);
-      d.map = upsample_bilinear(d.patch_map, size, size);
+      const float* window_embeddings = r.subset_embeddings.ptr() + b * subsets * e;
+      const std::vector<double> zero_shot = zero_shot_maps(r.image_embeddings.ptr() + b * e, window_embeddings, d);
+      std::vector<double> few_shot;
+      if (patch_bank_) few_shot = few_shot_maps(r.patch_tokens.ptr() + b * p * w, p, window_embeddings, d);
+      fuse(zero_shot, few_shot, d);
       detections.push_back(std::move(d));
     }
   }

@@ -130,3 +130,53 @@ TEST(CliDetect, FoldersAreWalked) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(results(tmp / "out")["images"].size(), 5u);
 }
+
+TEST(CliDetect, RefTakesOneValueSoTheImagesAfterItAreScored) {
+  // `--ref good.png a.png b.png` once took a.png as a second reference and scored b.png alone, silently.
+  test::TempDir tmp;
+  const auto r = test::run_cli({"detect", "--model", test::model_dir().string(), "--class", "bottle", "--out",
+                                (tmp / "out").string(), "--ref", fixture_image("ref_0_good"),
+                                fixture_image("test_0_good"), fixture_image("test_1_crack")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = results(tmp / "out");
+  EXPECT_EQ(j["shots"], 1);
+  ASSERT_EQ(j["images"].size(), 2u);
+  EXPECT_EQ(j["images"][0]["path"], fixture_image("test_0_good"));
+  EXPECT_EQ(j["images"][1]["path"], fixture_image("test_1_crack"));
+}
+
+TEST(CliDetect, ScalesTakeOneValueOrACommaListPerOccurrence) {
+  test::TempDir tmp;
+  const std::vector<std::vector<std::string>> forms = {{"--scales", "2,3"}, {"--scales", "2", "--scales", "3"},
+                                                       {"--scales=2,3"}};
+  std::vector<nlohmann::json> scores;
+  for (size_t i = 0; i < forms.size(); ++i) {
+    const std::string out = (tmp / ("out" + std::to_string(i))).string();
+    const auto r = test::run_cli(args({{"detect", "--model", test::model_dir().string(), "--class", "bottle"}, forms[i],
+                                       {fixture_image("test_0_good"), "--out", out}}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = results(out);
+    ASSERT_EQ(j["images"].size(), 1u) << forms[i][0];
+    scores.push_back(j["images"][0]["score"]);
+  }
+  EXPECT_EQ(scores[1], scores[0]);
+  EXPECT_EQ(scores[2], scores[0]);
+  // A positional after a single scale is an image, not a scale.
+  const auto r = test::run_cli({"detect", "--model", test::model_dir().string(), "--class", "bottle", "--out",
+                                (tmp / "one").string(), "--scales", "2", fixture_image("test_0_good")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(results(tmp / "one")["images"].size(), 1u);
+}
+
+TEST(CliDetect, BankBuildScalesTakeOneValueSoTheImagesAfterThemAreReferences) {
+  test::TempDir tmp;
+  const std::string bank = (tmp / "b.bank").string();
+  auto r = test::run_cli({"bank", "build", "--model", test::model_dir().string(), "--class", "bottle", "--out", bank,
+                          "--scales", "2", fixture_image("ref_0_good"), fixture_image("ref_1_good")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = test::run_cli({"bank", "info", bank});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto info = nlohmann::json::parse(r.out);
+  EXPECT_EQ(info["shots"], 2);
+  EXPECT_EQ(info["scales"], nlohmann::json::array({2}));
+}
