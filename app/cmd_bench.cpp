@@ -10,7 +10,7 @@
 #include "command.hpp"
 #include "detector_args.hpp"
 #include "winclip/detector.hpp"
-#include "winclip/cost.hpp"
+#include "detection/cost.hpp"
 
 namespace winclip::app {
 namespace {

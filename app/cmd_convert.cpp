@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "command.hpp"
-#include "winclip/checkpoint.hpp"
+#include "checkpoint/checkpoint.hpp"
 #include "winclip/error.hpp"
 
 namespace {

@@ -6,7 +6,7 @@
 #include "winclip/image.hpp"
 #include "winclip/npy.hpp"
 #include "winclip/preprocess.hpp"
-#include "winclip/tokenizer.hpp"
+#include "text/tokenizer.hpp"
 
 namespace winclip::app {
 namespace {

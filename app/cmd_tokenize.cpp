@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "command.hpp"
-#include "winclip/tokenizer.hpp"
+#include "text/tokenizer.hpp"
 
 namespace winclip::app {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "clip/resize_bicubic_reference.hpp"
+#include "preprocess/resize_bicubic_reference.hpp"
 #include "winclip/preprocess.hpp"
 
 namespace {

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "winclip/assets.hpp"
-#include "winclip/tokenizer.hpp"
+#include "core/assets.hpp"
+#include "text/tokenizer.hpp"
 
 namespace {
 

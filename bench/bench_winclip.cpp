@@ -10,7 +10,7 @@
 
 #include "winclip/detector.hpp"
 #include "winclip/random_model.hpp"
-#include "winclip/cost.hpp"
+#include "detection/cost.hpp"
 #include "winclip/model_config.hpp"
 
 using namespace winclip;

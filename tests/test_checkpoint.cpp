@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "clip/half_float.hpp"
+#include "checkpoint/half_float.hpp"
 #include "test_support.hpp"
-#include "winclip/checkpoint.hpp"
+#include "checkpoint/checkpoint.hpp"
 #include "winclip/error.hpp"
 #include "winclip/model_config.hpp"
 

@@ -7,7 +7,7 @@
 
 #include "clip/vision_tower.hpp"
 #include "test_support.hpp"
-#include "winclip/checkpoint.hpp"
+#include "checkpoint/checkpoint.hpp"
 #include "winclip/error.hpp"
 #include "winclip/model.hpp"
 #include "winclip/npy.hpp"

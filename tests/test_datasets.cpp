@@ -7,8 +7,8 @@
 #include "test_support.hpp"
 #include "winclip/datasets.hpp"
 #include "winclip/error.hpp"
-#include "winclip/ground_truth.hpp"
-#include "winclip/reference_draw.hpp"
+#include "eval/ground_truth.hpp"
+#include "eval/reference_draw.hpp"
 
 using namespace winclip;
 namespace fs = std::filesystem;

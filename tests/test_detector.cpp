@@ -10,9 +10,9 @@
 #include "winclip/detector.hpp"
 #include "winclip/error.hpp"
 #include "winclip/npy.hpp"
-#include "winclip/prototypes.hpp"
-#include "winclip/tokenizer.hpp"
-#include "winclip/windows.hpp"
+#include "detection/prototypes.hpp"
+#include "text/tokenizer.hpp"
+#include "detection/windows.hpp"
 
 using namespace winclip;
 

@@ -19,7 +19,7 @@
 #include "winclip/metrics.hpp"
 #include "winclip/npy.hpp"
 #include "winclip/overlay.hpp"
-#include "winclip/reference_draw.hpp"
+#include "eval/reference_draw.hpp"
 
 using namespace winclip;
 using test::category_named;

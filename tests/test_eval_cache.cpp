@@ -18,7 +18,7 @@
 #include "winclip/model_config.hpp"
 #include "winclip/npy.hpp"
 #include "winclip/random_model.hpp"
-#include "winclip/reference_draw.hpp"
+#include "eval/reference_draw.hpp"
 
 using namespace winclip;
 using test::tiny_model;

@@ -12,7 +12,7 @@
 #include "compute/layer_norm.hpp"
 #include "compute/linear.hpp"
 #include "test_support.hpp"
-#include "winclip/checkpoint.hpp"
+#include "checkpoint/checkpoint.hpp"
 #include "winclip/error.hpp"
 #include "winclip/model.hpp"
 

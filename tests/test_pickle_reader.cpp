@@ -1,7 +1,7 @@
 // The restricted unpickler on hand-written opcode strings (opcode meanings from CPython's pickletools).
 #include <gtest/gtest.h>
 
-#include "clip/pickle_reader.hpp"
+#include "checkpoint/pickle_reader.hpp"
 #include "torch_file_builder.hpp"
 #include "winclip/error.hpp"
 

@@ -5,7 +5,7 @@
 #include <random>
 #include <string>
 
-#include "clip/resize_bicubic_reference.hpp"
+#include "preprocess/resize_bicubic_reference.hpp"
 #include "test_support.hpp"
 #include "winclip/error.hpp"
 #include "winclip/npy.hpp"

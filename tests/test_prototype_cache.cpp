@@ -8,7 +8,7 @@
 
 #include "test_support.hpp"
 #include "winclip/detector.hpp"
-#include "winclip/prototypes.hpp"
+#include "detection/prototypes.hpp"
 
 using namespace winclip;
 namespace fs = std::filesystem;

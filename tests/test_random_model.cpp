@@ -5,10 +5,10 @@
 #include <cmath>
 
 #include "test_support.hpp"
-#include "winclip/checkpoint.hpp"
+#include "checkpoint/checkpoint.hpp"
 #include "winclip/model_config.hpp"
 #include "winclip/random_model.hpp"
-#include "winclip/splitmix64.hpp"
+#include "core/splitmix64.hpp"
 
 using namespace winclip;
 

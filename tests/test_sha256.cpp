@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "io/sha256.hpp"
+#include "core/sha256.hpp"
 #include "test_support.hpp"
 #include "winclip/error.hpp"
 

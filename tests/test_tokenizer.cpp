@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "test_support.hpp"
-#include "winclip/assets.hpp"
+#include "core/assets.hpp"
 #include "winclip/error.hpp"
-#include "winclip/tokenizer.hpp"
+#include "text/tokenizer.hpp"
 
 namespace winclip {
 namespace {

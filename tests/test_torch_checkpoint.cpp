@@ -6,7 +6,7 @@
 
 #include "test_support.hpp"
 #include "torch_file_builder.hpp"
-#include "winclip/checkpoint.hpp"
+#include "checkpoint/checkpoint.hpp"
 #include "winclip/error.hpp"
 
 using namespace winclip;

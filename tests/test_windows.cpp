@@ -2,13 +2,13 @@
 #include <gtest/gtest.h>
 
 #include "test_support.hpp"
-#include "winclip/cost.hpp"
+#include "detection/cost.hpp"
 #include "winclip/error.hpp"
 #include "winclip/model_config.hpp"
 #include "winclip/npy.hpp"
-#include "winclip/maps.hpp"
-#include "winclip/scoring.hpp"
-#include "winclip/windows.hpp"
+#include "detection/maps.hpp"
+#include "detection/scoring.hpp"
+#include "detection/windows.hpp"
 
 using namespace winclip;
 

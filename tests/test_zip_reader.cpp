@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "clip/zip_reader.hpp"
+#include "checkpoint/zip_reader.hpp"
 #include "test_support.hpp"
 #include "torch_file_builder.hpp"
 #include "winclip/error.hpp"

@@ -11,7 +11,6 @@
 #include "winclip/preprocess.hpp"
 #include "winclip/prompts.hpp"
 #include "winclip/reference_bank.hpp"
-#include "winclip/scoring.hpp"
 #include "winclip/tensor.hpp"
 
 namespace winclip {
@@ -21,7 +20,7 @@ struct DetectorOptions {
   bool raw_class_name = false;  // keep `metal_nut` as is (anomalib parity) instead of "metal nut"
   TemplateSet templates = TemplateSet::Paper;
   std::vector<int> scales = {2, 3};
-  double temperature = kDefaultTemperature;
+  double temperature = 0.07;  // τ of the softmax over the two prototypes
   ResizeMode resize = ResizeMode::Squash;
   int batch_size = 2;                      // images per forward pass
   std::filesystem::path prototype_cache;  // directory; empty disables the cache
@@ -51,6 +50,9 @@ class Detector {
   Detector(std::shared_ptr<const ClipModel> model, DetectorOptions options);
   // Prototypes given (e.g. from a bank file): the text tower is never needed.
   Detector(std::shared_ptr<const ClipModel> model, DetectorOptions options, Tensor prototypes);
+  ~Detector();
+  Detector(Detector&&) noexcept;
+  Detector& operator=(Detector&&) noexcept;
 
   // WinCLIP+: features of k normal images. Images of any size; they are preprocessed like test images.
   void add_references(const std::vector<Image>& images);
@@ -89,8 +91,8 @@ class Detector {
   Tensor prototypes_;
   std::vector<std::vector<std::vector<int>>> windows_;  // per scale: patch indices of each window
   ReferenceBank bank_;
-  std::unique_ptr<AssociationBank> patch_bank_;
-  std::vector<AssociationBank> window_banks_;
+  struct AssociationBanks;  // the reference bank as the scorer reads it (built from bank_)
+  std::unique_ptr<AssociationBanks> association_;
 };
 
 // Detector from a bank file: checks that the file was built with this model and these scales.

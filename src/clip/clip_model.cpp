@@ -4,10 +4,9 @@
 #include "clip/text_tower.hpp"
 #include "clip/vision_tower.hpp"
 #include "compute/engine.hpp"
-#include "winclip/checkpoint.hpp"
+#include "checkpoint/checkpoint.hpp"
 #include "winclip/error.hpp"
 #include "winclip/model.hpp"
-#include "winclip/prototypes.hpp"
 
 namespace winclip {
 

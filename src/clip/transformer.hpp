@@ -6,7 +6,7 @@
 
 #include "compute/linear.hpp"
 #include "compute/sequence_batch.hpp"
-#include "winclip/checkpoint.hpp"
+#include "checkpoint/checkpoint.hpp"
 
 namespace winclip::clip {
 

@@ -9,8 +9,8 @@ namespace winclip::compute {
 
 namespace {
 
-inline float store_scalar(float v, float*) { return v; }
-inline uint16_t store_scalar(float v, uint16_t*) { return float_to_bf16(v); }
+inline float as_output(float v, float*) { return v; }
+inline uint16_t as_output(float v, uint16_t*) { return float_to_bf16(v); }
 
 // Σ f(x[i]) over a row: vectors `f` then scalars `g` past the last whole vector. Four accumulators: with one,
 // each add waits on the last and a row of 896 took ~220 cycles per pass in latency alone.
@@ -43,7 +43,7 @@ void layer_norm_rows(const float* x, int64_t rows, int64_t width, const float* g
     const float inv = 1.0f / std::sqrt(ss / static_cast<float>(width) + kLayerNormEps);
     for (int64_t i = 0; i < vw; i += kLanes)
       store_lanes(yr + i, (load(xr + i) - mean) * inv * load(gamma + i) + load(beta + i));
-    for (int64_t i = vw; i < width; ++i) yr[i] = store_scalar((xr[i] - mean) * inv * gamma[i] + beta[i], yr);
+    for (int64_t i = vw; i < width; ++i) yr[i] = as_output((xr[i] - mean) * inv * gamma[i] + beta[i], yr);
   }
 }
 

@@ -4,7 +4,7 @@
 
 #include "winclip/error.hpp"
 #include "winclip/metrics.hpp"
-#include "winclip/reference_draw.hpp"
+#include "eval/reference_draw.hpp"
 
 namespace winclip::eval {
 

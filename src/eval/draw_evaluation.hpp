@@ -12,7 +12,7 @@
 #include "winclip/datasets.hpp"
 #include "winclip/detector.hpp"
 #include "winclip/eval.hpp"
-#include "winclip/ground_truth.hpp"
+#include "eval/ground_truth.hpp"
 #include "winclip/progress.hpp"
 
 namespace winclip::eval {

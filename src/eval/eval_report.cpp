@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "eval/score_text.hpp"
-#include "io/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "winclip/eval.hpp"
 
 namespace winclip {

@@ -4,10 +4,11 @@
 
 #include "eval/draw_evaluation.hpp"
 #include "eval/result_cache.hpp"
+#include "checkpoint/checkpoint.hpp"
 #include "winclip/error.hpp"
 #include "winclip/eval.hpp"
 #include "winclip/overlay.hpp"
-#include "winclip/prototypes.hpp"
+#include "detection/prototypes.hpp"
 
 namespace winclip {
 

@@ -1,4 +1,4 @@
-#include "winclip/ground_truth.hpp"
+#include "eval/ground_truth.hpp"
 
 #include <algorithm>
 #include <cmath>

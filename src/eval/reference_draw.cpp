@@ -1,4 +1,4 @@
-#include "winclip/reference_draw.hpp"
+#include "eval/reference_draw.hpp"
 
 #include <numeric>
 #include <string>

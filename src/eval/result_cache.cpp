@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "eval/score_text.hpp"
-#include "io/atomic_file.hpp"
-#include "io/sha256.hpp"
+#include "core/atomic_file.hpp"
+#include "core/sha256.hpp"
 #include "winclip/error.hpp"
 #include "winclip/npy.hpp"
 

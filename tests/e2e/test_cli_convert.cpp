@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "test_support.hpp"
-#include "winclip/checkpoint.hpp"
+#include "checkpoint/checkpoint.hpp"
 
 using namespace winclip;
 

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "test_support.hpp"
-#include "winclip/checkpoint.hpp"
+#include "checkpoint/checkpoint.hpp"
 #include "winclip/model_config.hpp"
 #include "winclip/random_model.hpp"
 

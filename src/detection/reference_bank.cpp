@@ -1,0 +1,99 @@
+#include "winclip/reference_bank.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/sha256.hpp"
+#include "checkpoint/checkpoint.hpp"
+#include "winclip/error.hpp"
+
+namespace winclip {
+
+namespace {
+
+constexpr const char* kFormat = "winclip-bank";
+
+std::string window_key(int scale) { return "window_features.scale" + std::to_string(scale); }
+
+// Checksum over every tensor's name, shape and values, in a fixed order.
+std::string content_digest(const std::vector<NamedTensor>& tensors) {
+  Sha256 hash;
+  for (const auto& t : tensors) {
+    hash.update(t.name + shape_string(t.shape));
+    hash.update(t.values.data(), t.values.size() * sizeof(float));
+  }
+  return hash.hex_digest();
+}
+
+std::vector<NamedTensor> bank_tensors(const BankFile& file) {
+  std::vector<NamedTensor> tensors = {{"prototypes", file.prototypes.shape, file.prototypes.data}};
+  if (file.bank.shots > 0) {
+    tensors.push_back({"patch_features", file.bank.patch_features.shape, file.bank.patch_features.data});
+    for (size_t s = 0; s < file.bank.scales.size(); ++s)
+      tensors.push_back({window_key(file.bank.scales[s]), file.bank.window_features.at(s).shape,
+                         file.bank.window_features[s].data});
+  }
+  return tensors;
+}
+
+}  // namespace
+
+void save_bank_file(const std::filesystem::path& path, const BankFile& file) {
+  const auto tensors = bank_tensors(file);
+  const std::map<std::string, std::string> metadata = {
+      {"format", kFormat},
+      {"version", std::to_string(kBankFormatVersion)},
+      {"model_fingerprint", file.model_fingerprint},
+      {"architecture", file.architecture},
+      {"class_name", file.class_name},
+      {"object_name", file.object_name},
+      {"templates", template_set_name(file.templates)},
+      {"resize_mode", file.resize_mode},
+      {"shots", std::to_string(file.bank.shots)},
+      {"scales", nlohmann::json(file.bank.scales).dump()},
+      {"sha256", content_digest(tensors)},
+  };
+  save_safetensors(path, tensors, metadata);
+}
+
+BankFile load_bank_file(const std::filesystem::path& path) {
+  const std::string where = path.string();
+  const WeightFile wf = WeightFile::open(path);
+  const auto& meta = wf.metadata();
+  auto field = [&](const std::string& key) {
+    auto it = meta.find(key);
+    if (it == meta.end()) throw Error(where, "not a winclip bank file (metadata has no '" + key + "')");
+    return it->second;
+  };
+  if (field("format") != kFormat) throw Error(where, "not a winclip bank file (format '" + field("format") + "')");
+  if (field("version") != std::to_string(kBankFormatVersion))
+    throw Error(where, "bank file version " + field("version") + " is not supported (this program reads version " +
+                           std::to_string(kBankFormatVersion) + ")");
+  BankFile file;
+  file.model_fingerprint = field("model_fingerprint");
+  file.architecture = field("architecture");
+  file.class_name = field("class_name");
+  file.object_name = field("object_name");
+  file.templates = parse_template_set(field("templates"));
+  file.resize_mode = field("resize_mode");
+  try {
+    file.bank.shots = std::stoi(field("shots"));
+    file.bank.scales = nlohmann::json::parse(field("scales")).get<std::vector<int>>();
+  } catch (const std::exception&) {
+    throw Error(where, "bank file has malformed 'shots' or 'scales' metadata");
+  }
+  auto load = [&](const std::string& name) {
+    const TensorEntry* entry = wf.find(name);
+    if (!entry) throw Error(where, "bank file has no tensor '" + name + "'");
+    return Tensor(entry->shape, wf.load_f32(name, entry->shape));
+  };
+  file.prototypes = load("prototypes");
+  if (file.bank.shots > 0) {
+    file.bank.patch_features = load("patch_features");
+    for (int scale : file.bank.scales) file.bank.window_features.push_back(load(window_key(scale)));
+  }
+  if (content_digest(bank_tensors(file)) != field("sha256"))
+    throw Error(where, "bank file checksum mismatch: the file is damaged");
+  return file;
+}
+
+}  // namespace winclip
