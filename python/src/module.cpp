@@ -344,6 +344,20 @@ PYBIND11_MODULE(_winclip, m) {
       },
       py::arg("path"), "Decode an image file to RGB uint8 H×W×3 exactly as the detector reads files.");
 
+  m.def(
+      "write_npy",
+      [](const std::filesystem::path& path, py::array_t<float, py::array::c_style | py::array::forcecast> a) {
+        Shape shape(a.shape(), a.shape() + a.ndim());
+        py::gil_scoped_release release;
+        try {
+          write_npy(path, shape, a.data());
+        } catch (const Error& e) {
+          throw FileError(e.what());
+        }
+      },
+      py::arg("path"), py::arg("array"),
+      "Write a float32 .npy file atomically, as `winclip detect` writes its maps (parent folders created).");
+
   auto metrics = m.def_submodule("metrics", "Exact metrics of `winclip eval` (docs/eval.md)");
   metrics.def("image_auroc", [](const std::vector<int>& l, const std::vector<float>& s) {
     return image_metrics_of(l, s).auroc;

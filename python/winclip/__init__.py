@@ -9,7 +9,7 @@
 Errors: ValueError for bad arguments, OSError for files, winclip.Error for the rest, each with the library's
 message naming the file or field. The engine runs without the GIL.
 """
-from ._winclip import Detection, Detector, Error, Model, load_model, read_image
+from ._winclip import Detection, Detector, Error, Model, load_model, read_image, write_npy
 from . import metrics
 
-__all__ = ["Detection", "Detector", "Error", "Model", "load_model", "read_image", "metrics"]
+__all__ = ["Detection", "Detector", "Error", "Model", "load_model", "read_image", "write_npy", "metrics"]

@@ -1,0 +1,120 @@
+"""winclip.dask on a loopback LocalCluster: results equal the single-process module's, also when a worker
+process dies in the middle of a run."""
+import os
+import pathlib
+import shutil
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import winclip
+from conftest import MODEL_DIR
+
+distributed = pytest.importorskip("distributed")
+from winclip.dask import detect_paths  # noqa: E402
+
+TIMEOUT = 240
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import Client, LocalCluster
+    # Workers inherit this process's environment: PYTHONPATH (the module under test) and the private cache.
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, worker_dashboard_address=None) as c:
+        with Client(c, timeout=60) as client:
+            yield c, client
+
+
+@pytest.fixture(scope="module")
+def many_images(tmp_path_factory, samples):
+    # Copies under new names (two folders share stems, so the maps need the CLI's "-2" names).
+    root = tmp_path_factory.mktemp("images")
+    paths = []
+    for folder in ("a", "b"):
+        (root / folder).mkdir()
+        for i in range(12):
+            src = samples[i % len(samples)]
+            dst = root / folder / f"img{i:02d}.png"
+            shutil.copy(src, dst)
+            paths.append(str(dst))
+    return paths
+
+
+def single_process(model, refs, paths):
+    det = winclip.Detector(model, class_name="bottle", templates="paper")
+    if refs:
+        det.add_references(refs)
+    return det.detect(paths)
+
+
+def test_detect_paths_equals_single_process(cluster, model, refs, many_images, tmp_path):
+    _, client = cluster
+    paths = many_images + [str(tmp_path / "missing.png")]
+    df = detect_paths(paths, model=str(MODEL_DIR), class_name="bottle", refs=refs, templates="paper",
+                      maps_dir=tmp_path / "maps", client=client, timeout=TIMEOUT)
+    assert list(df.columns) == ["path", "score", "error"]
+    assert list(df["path"]) == paths
+    expected = single_process(model, refs, many_images)
+    for row, d in zip(df.itertuples(), expected):
+        assert row.error is None
+        assert row.score == d.score
+    assert df["score"].iloc[-1] is None and "missing.png" in df["error"].iloc[-1]
+    # a/img00 → img00.npy, b/img00 → img00-2.npy, as `winclip detect` names them.
+    assert np.array_equal(np.load(tmp_path / "maps" / "img00.npy"), expected[0].map)
+    assert np.array_equal(np.load(tmp_path / "maps" / "img00-2.npy"), expected[12].map)
+    assert len(os.listdir(tmp_path / "maps")) == len(many_images)
+
+
+def test_each_worker_loads_the_detector_once(cluster, refs, many_images):
+    _, client = cluster
+    for _ in range(2):
+        detect_paths(many_images, model=str(MODEL_DIR), class_name="bottle", refs=refs, client=client,
+                     partition_size=2, timeout=TIMEOUT)
+
+    def loaded():
+        import winclip.dask as wd
+        return len(wd._models), len(wd._detectors)
+
+    # Twelve tasks per run on two workers, two runs: still one model and one detector in each worker.
+    assert set(client.run(loaded).values()) <= {(1, 1)}
+
+
+def test_a_worker_killed_mid_run_is_replaced_and_the_result_is_complete(cluster, model, refs, many_images,
+                                                                        tmp_path):
+    _, client = cluster
+    paths = many_images * 8  # enough one-image tasks that the run is still going when a worker dies
+    maps = tmp_path / "maps"
+    result, failure = {}, {}
+
+    def run():
+        try:
+            result["df"] = detect_paths(paths, model=str(MODEL_DIR), class_name="bottle", refs=refs,
+                                        maps_dir=maps, client=client, partition_size=1, timeout=TIMEOUT)
+        except BaseException as e:  # reported by the main thread
+            failure["error"] = e
+
+    pids = client.run(os.getpid)
+    t = threading.Thread(target=run)
+    t.start()
+    deadline = time.monotonic() + TIMEOUT
+    while (not maps.exists() or len(os.listdir(maps)) < 3) and time.monotonic() < deadline and t.is_alive():
+        time.sleep(0.005)
+    done_at_kill = len(os.listdir(maps)) if maps.exists() else 0
+    victim = sorted(pids.values())[0]
+    os.kill(victim, 9)
+    t.join(TIMEOUT)
+    assert not t.is_alive(), "detect_paths did not finish"
+    assert "error" not in failure, failure.get("error")
+    assert 0 < done_at_kill < len(paths), "the worker was not killed in the middle of the run"
+    df = result["df"]
+    expected = single_process(model, refs, many_images) * 8
+    assert list(df["path"]) == paths
+    assert df["error"].isna().all()
+    assert [float(s) for s in df["score"]] == [d.score for d in expected]
+    assert len(os.listdir(maps)) == len(paths)
+    # The nanny started a new worker process in place of the dead one.
+    client.wait_for_workers(2, timeout=60)
+    assert victim not in client.run(os.getpid).values()
