@@ -101,7 +101,7 @@ def detect_paths(paths, model, class_name=None, refs=None, templates="paper", ma
                  bank=None, raw_class_name=False, resize="squash", scales=(2, 3), batch_size=2, precision="fp32",
                  arch="", partition_size=None, timeout=None):
     """Scores images on the cluster: a pandas DataFrame with one row per path in input order (path, score,
-    error: None when scored), and the [S, S] maps as <maps_dir>/<stem>.npy when maps_dir is given.
+    error: None when scored; score NaN when not), and the [S, S] maps as <maps_dir>/<stem>.npy when maps_dir is given.
 
     partition_size: images per task (default: about four tasks per worker thread, so a worker that dies
     loses little and the last tasks balance, and at least batch_size images, so each forward pass is full)."""
