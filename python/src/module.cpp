@@ -249,6 +249,40 @@ PixelMetrics pixel_metrics_of(const py::object& masks, const py::object& maps, d
   return acc.finish();
 }
 
+// One evaluation as `winclip eval` runs it: the same options, cache and report files. Returns the table.
+std::string run_evaluation(const Model& model, const std::string& dataset, const std::filesystem::path& root,
+                           const std::vector<std::string>& categories, int shots, const std::vector<uint64_t>& seeds,
+                           int limit, bool pixel_metrics, const std::string& aupr, bool save_maps, bool fresh,
+                           const std::string& templates, bool raw_class_name, const std::string& resize,
+                           const std::vector<int>& scales, int batch_size, const std::filesystem::path& out,
+                           bool write_report) {
+  EvalOptions o;
+  o.dataset.kind = parse_argument("dataset", [&] { return parse_dataset_kind(dataset); });
+  if (o.dataset.kind == DatasetKind::Folder)
+    throw ArgumentError("dataset", "the folder layout is not available here; use mvtec or visa");
+  if (root.empty()) throw ArgumentError("root", "the dataset root is required");
+  if (out.empty()) throw ArgumentError("out", "the output directory is required");
+  if (shots < 0) throw ArgumentError("shots", "must be 0 (zero-shot) or more");
+  if (shots > 0 && seeds.empty()) throw ArgumentError("seeds", "few-shot needs at least one seed");
+  if (aupr != "step" && aupr != "trapezoid") throw ArgumentError("aupr", "must be step or trapezoid");
+  o.dataset.root = root;
+  o.categories = categories;
+  o.shots = shots;
+  o.seeds = seeds;
+  o.limit = limit;
+  o.pixel_metrics = pixel_metrics;
+  o.aupr = aupr == "trapezoid" ? AuprMethod::trapezoid : AuprMethod::step;
+  o.save_maps = save_maps;
+  o.fresh = fresh;
+  o.show_progress = false;
+  o.detector = detector_options("object", templates, raw_class_name, resize, scales, batch_size, py::none());
+  o.out = out;
+  py::gil_scoped_release release;
+  const EvalResult result = run_eval(model.model, o);
+  if (write_report) write_eval_report(result, out, save_maps);
+  return format_eval_table(result);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_winclip, m) {
@@ -357,6 +391,11 @@ PYBIND11_MODULE(_winclip, m) {
       },
       py::arg("path"), py::arg("array"),
       "Write a float32 .npy file atomically, as `winclip detect` writes its maps (parent folders created).");
+
+  m.def("_run_eval", &run_evaluation, py::arg("model"), py::kw_only(), py::arg("dataset"), py::arg("root"),
+        py::arg("categories"), py::arg("shots"), py::arg("seeds"), py::arg("limit"), py::arg("pixel_metrics"),
+        py::arg("aupr"), py::arg("save_maps"), py::arg("fresh"), py::arg("templates"), py::arg("raw_class_name"),
+        py::arg("resize"), py::arg("scales"), py::arg("batch_size"), py::arg("out"), py::arg("write_report"));
 
   auto metrics = m.def_submodule("metrics", "Exact metrics of `winclip eval` (docs/eval.md)");
   metrics.def("image_auroc", [](const std::vector<int>& l, const std::vector<float>& s) {

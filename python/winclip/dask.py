@@ -11,6 +11,7 @@ and keeps them for the tasks that follow.
 """
 import math
 import os
+import shutil
 import threading
 
 import pandas as pd
@@ -141,3 +142,58 @@ def _gather(client, futures, timeout):
     from distributed import wait
     wait(futures, timeout=timeout)
     return client.gather(futures)
+
+
+def _eval_part(model, precision, arch, options, write_report):
+    m = _model(model, precision, arch)
+    return winclip._winclip._run_eval(m, write_report=write_report, **options)
+
+
+def evaluate(dataset, root, out, categories=None, shots=0, seeds=(0, 1, 2, 3, 4), client=None, *,
+             model="", precision="fp32", arch="", limit=0, pixel_metrics=True, aupr="step",
+             save_maps=False, fresh=False, templates="paper", raw_class_name=False, resize="squash",
+             scales=(2, 3), batch_size=2, timeout=None):
+    """`winclip eval` on the cluster: the same OUT (metrics.json, table.md, table.csv, and with save_maps
+    scores.csv, maps/ and masks/) and the same numbers, returned as the metrics.json object.
+
+    One task per category and reference draw fills OUT/cache, the resumable per-image store of `winclip eval`
+    (every file of it appears atomically, and the results do not depend on which categories or seeds a run
+    covers); a worker that dies leaves its finished images there and the task re-run elsewhere resumes from them.
+    A last task reads everything back and writes the report. OUT must be on storage every worker sees.
+    model: as --model (empty: the default model, from each worker's cache)."""
+    import json
+    if shots < 0:
+        raise ValueError("shots must be 0 (zero-shot) or more")
+    client = _client(client)
+    seeds = [0] if shots == 0 else [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds: few-shot needs at least one seed")
+    out = os.path.abspath(os.fspath(out))
+    options = dict(dataset=dataset, root=os.path.abspath(os.fspath(root)), categories=list(categories or []),
+                   shots=int(shots), seeds=seeds, limit=int(limit), pixel_metrics=bool(pixel_metrics), aupr=aupr,
+                   save_maps=False, fresh=False, templates=templates, raw_class_name=bool(raw_class_name),
+                   resize=resize, scales=[int(s) for s in scales], batch_size=int(batch_size), out=out)
+    model = os.fspath(model)
+    if fresh:
+        # Once, before any part runs: the parts share the cache.
+        shutil.rmtree(os.path.join(out, "cache"), ignore_errors=True)
+    if not options["categories"]:
+        raise ValueError("categories: name them (the workers, not this process, may be the ones that see the "
+                         "dataset)")
+    parts = []
+    for category in options["categories"]:
+        for seed in seeds:
+            part = dict(options, categories=[category], seeds=[seed])
+            parts.append(client.submit(_eval_part, model, precision, arch, part, False, pure=False))
+    _wait(client, parts, timeout)
+    final = dict(options, save_maps=bool(save_maps))
+    report = client.submit(_eval_part, model, precision, arch, final, True, pure=False)
+    _wait(client, [report], timeout)
+    with open(os.path.join(out, "metrics.json")) as f:
+        return json.load(f)
+
+
+def _wait(client, futures, timeout):
+    from distributed import wait
+    wait(futures, timeout=timeout)
+    client.gather(futures)  # raises the first task's error here

@@ -46,3 +46,38 @@ def write_pnm(path, image):
     with open(path, "wb") as f:
         f.write(header + b"\n%d %d\n255\n" % (image.shape[1], image.shape[0]))
         f.write(image.tobytes())
+
+
+def write_png_gray(path, image):
+    """An 8-bit grayscale PNG of a uint8 array (zlib, no imaging library): dataset masks for the eval tests."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    h, w = image.shape
+    raw = b"".join(b"\x00" + image[y].tobytes() for y in range(h))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)) +
+                chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def make_mvtec(root, samples, refs, categories=("bottle", "nut")):
+    """A small dataset in the MVTec-AD layout made of the sample images: per class 2 training images, 3 good and
+    3 anomalous test images with masks."""
+    import numpy as np
+    import shutil
+    for c, name in enumerate(categories):
+        base = root / name
+        for sub in ("train/good", "test/good", "test/broken", "ground_truth/broken"):
+            (base / sub).mkdir(parents=True)
+        for i, r in enumerate(refs):
+            shutil.copy(r, base / "train" / "good" / f"{i:03d}.png")
+        for i in range(3):
+            shutil.copy(samples[(i + c) % len(samples)], base / "test" / "good" / f"{i:03d}.png")
+            shutil.copy(samples[(i + c + 1) % len(samples)], base / "test" / "broken" / f"{i:03d}.png")
+            h, w = __import__("winclip").read_image(samples[(i + c + 1) % len(samples)]).shape[:2]
+            mask = np.zeros((h, w), np.uint8)
+            mask[h // 4 + 5 * i: h // 2 + 5 * i, w // 3: w // 3 + 20 + 7 * i] = 255
+            write_png_gray(base / "ground_truth" / "broken" / f"{i:03d}_mask.png", mask)

@@ -118,3 +118,28 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_result_is_complete(cluster,
     # The nanny started a new worker process in place of the dead one.
     client.wait_for_workers(2, timeout=60)
     assert victim not in client.run(os.getpid).values()
+
+
+def test_evaluate_writes_what_winclip_eval_writes(cluster, winclip_bin, samples, refs, tmp_path):
+    import json
+    import subprocess
+    from conftest import make_mvtec
+    from winclip.dask import evaluate
+    _, client = cluster
+    root = tmp_path / "mvtec"
+    make_mvtec(root, samples, refs)
+    cli_out, dask_out = tmp_path / "cli", tmp_path / "dask"
+    subprocess.run([winclip_bin, "eval", "--model", str(MODEL_DIR), "--dataset", "mvtec", "--root", str(root),
+                    "--category", "bottle", "--category", "nut", "--shots", "1", "--seeds", "0", "--seeds", "1",
+                    "--save-maps", "--out", str(cli_out)], check=True, capture_output=True, timeout=TIMEOUT)
+    metrics = evaluate(dataset="mvtec", root=str(root), categories=["bottle", "nut"], shots=1, seeds=[0, 1],
+                       out=str(dask_out), client=client, model=str(MODEL_DIR), save_maps=True, timeout=TIMEOUT)
+    expected = json.loads((cli_out / "metrics.json").read_text())
+    assert metrics == expected
+    for name in ("metrics.json", "table.md", "table.csv", "scores.csv"):
+        assert (dask_out / name).read_bytes() == (cli_out / name).read_bytes(), name
+    # The two categories and two draws were scored, with pixel metrics.
+    assert sorted(metrics["categories"]) == ["bottle", "nut"]
+    assert len((cli_out / "scores.csv").read_text().splitlines()) == 1 + 2 * 2 * 6
+    for rel in ("maps/bottle/1/broken/002.npy", "masks/nut/broken/002.png"):
+        assert (dask_out / rel).read_bytes() == (cli_out / rel).read_bytes(), rel
