@@ -136,3 +136,16 @@ def test_engine_runs_without_the_gil(model, samples):
     during = [x for x in ticks if start < x < end]
     # With the GIL held for the whole call the ticker could not run at all meanwhile.
     assert len(during) >= 3, (len(during), end - start)
+
+
+def test_readme_python_example_runs_as_written(tmp_path):
+    import re
+    import sys
+    from conftest import ROOT
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Python\n", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert len(code.strip().splitlines()) == 5
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "(240, 240)" in run.stdout
