@@ -63,9 +63,9 @@ def write_png_gray(path, image):
                 chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-def make_mvtec(root, samples, refs, categories=("bottle", "nut")):
-    """A small dataset in the MVTec-AD layout made of the sample images: per class 2 training images, 3 good and
-    3 anomalous test images with masks."""
+def make_mvtec(root, samples, refs, categories=("bottle", "nut"), per_defect=3):
+    """A small dataset in the MVTec-AD layout made of the sample images: per class 2 training images, and
+    `per_defect` good and as many anomalous test images with masks."""
     import numpy as np
     import shutil
     for c, name in enumerate(categories):
@@ -74,10 +74,10 @@ def make_mvtec(root, samples, refs, categories=("bottle", "nut")):
             (base / sub).mkdir(parents=True)
         for i, r in enumerate(refs):
             shutil.copy(r, base / "train" / "good" / f"{i:03d}.png")
-        for i in range(3):
+        for i in range(per_defect):
             shutil.copy(samples[(i + c) % len(samples)], base / "test" / "good" / f"{i:03d}.png")
             shutil.copy(samples[(i + c + 1) % len(samples)], base / "test" / "broken" / f"{i:03d}.png")
             h, w = __import__("winclip").read_image(samples[(i + c + 1) % len(samples)]).shape[:2]
             mask = np.zeros((h, w), np.uint8)
-            mask[h // 4 + 5 * i: h // 2 + 5 * i, w // 3: w // 3 + 20 + 7 * i] = 255
+            mask[h // 4 + 5 * (i % 3): h // 2 + 5 * (i % 3), w // 3: w // 3 + 20 + 7 * (i % 5)] = 255
             write_png_gray(base / "ground_truth" / "broken" / f"{i:03d}_mask.png", mask)

@@ -143,3 +143,47 @@ def test_evaluate_writes_what_winclip_eval_writes(cluster, winclip_bin, samples,
     assert len((cli_out / "scores.csv").read_text().splitlines()) == 1 + 2 * 2 * 6
     for rel in ("maps/bottle/1/broken/002.npy", "masks/nut/broken/002.png"):
         assert (dask_out / rel).read_bytes() == (cli_out / rel).read_bytes(), rel
+
+
+def test_evaluate_with_a_worker_killed_mid_run_writes_the_same_report(cluster, winclip_bin, samples, refs,
+                                                                      tmp_path):
+    import subprocess
+    from conftest import make_mvtec
+    from winclip.dask import evaluate
+    _, client = cluster
+    client.wait_for_workers(2, timeout=60)
+    root = tmp_path / "mvtec"
+    make_mvtec(root, samples, refs, per_defect=15)
+    cli_out, dask_out = tmp_path / "cli", tmp_path / "dask"
+    subprocess.run([winclip_bin, "eval", "--model", str(MODEL_DIR), "--dataset", "mvtec", "--root", str(root),
+                    "--category", "bottle", "--category", "nut", "--shots", "1", "--seeds", "0", "--seeds", "1",
+                    "--save-maps", "--out", str(cli_out)], check=True, capture_output=True, timeout=TIMEOUT)
+    result, failure = {}, {}
+
+    def run():
+        try:
+            result["metrics"] = evaluate(dataset="mvtec", root=str(root), categories=["bottle", "nut"], shots=1,
+                                         seeds=[0, 1], out=str(dask_out), client=client, model=str(MODEL_DIR),
+                                         save_maps=True, timeout=TIMEOUT)
+        except BaseException as e:  # reported by the main thread
+            failure["error"] = e
+
+    pids = client.run(os.getpid)
+    t = threading.Thread(target=run)
+    t.start()
+    deadline = time.monotonic() + TIMEOUT
+
+    def scored():
+        return len(list((dask_out / "cache").rglob("*.score"))) if (dask_out / "cache").exists() else 0
+
+    while scored() < 5 and time.monotonic() < deadline and t.is_alive():
+        time.sleep(0.005)
+    done_at_kill = scored()
+    os.kill(sorted(pids.values())[-1], 9)
+    t.join(TIMEOUT)
+    assert not t.is_alive(), "evaluate did not finish"
+    assert "error" not in failure, failure.get("error")
+    assert 0 < done_at_kill < 2 * 2 * 30, "the worker was not killed in the middle of the run"
+    for name in ("metrics.json", "table.md", "table.csv", "scores.csv"):
+        assert (dask_out / name).read_bytes() == (cli_out / name).read_bytes(), name
+    client.wait_for_workers(2, timeout=60)
