@@ -149,3 +149,14 @@ def test_readme_python_example_runs_as_written(tmp_path):
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "(240, 240)" in run.stdout
+
+
+@pytest.mark.parametrize("precision", ["bf16", "auto"])
+def test_precision_as_on_the_cli(winclip_bin, tmp_path, samples, precision):
+    out, results = cli_detect(winclip_bin, tmp_path, samples, ["--precision", precision])
+    model = winclip.load_model(str(MODEL_DIR), precision=precision)
+    assert model.precision in ("fp32", "bf16") and (precision == "auto" or model.precision == "bf16")
+    got = winclip.Detector(model, class_name="bottle").detect(samples)
+    for d, entry in zip(got, results["images"]):
+        assert abs(d.score - entry["score"]) <= 1e-6
+        np.testing.assert_allclose(d.map, np.load(out / entry["map"]), rtol=0, atol=1e-6)
