@@ -175,8 +175,8 @@ def evaluate(dataset, root, out, categories=None, shots=0, seeds=(0, 1, 2, 3, 4)
                    resize=resize, scales=[int(s) for s in scales], batch_size=int(batch_size), out=out)
     model = os.fspath(model)
     if fresh:
-        # Once, before any part runs: the parts share the cache.
-        shutil.rmtree(os.path.join(out, "cache"), ignore_errors=True)
+        # Once, before any part runs (the parts share the cache), and by a worker: this process need not see out.
+        client.submit(shutil.rmtree, os.path.join(out, "cache"), True, pure=False).result(timeout)
     if not options["categories"]:
         raise ValueError("categories: name them (the workers, not this process, may be the ones that see the "
                          "dataset)")
