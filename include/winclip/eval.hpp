@@ -134,7 +134,12 @@ Metrics average_metrics(const std::vector<Metrics>& values, const std::vector<st
 // Population standard deviation (ddof 0) of each metric over its defined values.
 Metrics metric_spread(const std::vector<Metrics>& values);
 
-// OUT/metrics.json, OUT/table.md, OUT/table.csv, and with `with_scores` OUT/scores.csv (category, seed,
+// OUT/report.html: the summary table (the numbers of metrics.json, in percent) and per category and seed the
+// image ROC and PR curves (drawn through the very sweep points the metrics use), a histogram of good vs
+// defective scores with the calibrated threshold marked; self-contained (inline SVG, no scripts or fonts).
+std::string format_eval_html(const EvalResult& result);
+
+// OUT/metrics.json, OUT/report.html, OUT/table.md, OUT/table.csv, and with `with_scores` OUT/scores.csv (category, seed,
 // image, label, score with %.9g: the float32 score exactly). All written atomically.
 void write_eval_report(const EvalResult& result, const std::filesystem::path& out, bool with_scores);
 

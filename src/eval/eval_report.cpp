@@ -188,6 +188,7 @@ std::string format_eval_table(const EvalResult& result) {
 void write_eval_report(const EvalResult& result, const fs::path& out, bool with_scores) {
   write_file_atomic(out / "metrics.json", metrics_json(result).dump(1) + "\n");
   write_file_atomic(out / "table.md", format_eval_table(result));
+  write_file_atomic(out / "report.html", format_eval_html(result));
   write_file_atomic(out / "table.csv", table_csv(result));
   if (with_scores) write_file_atomic(out / "scores.csv", scores_csv(result));
 }

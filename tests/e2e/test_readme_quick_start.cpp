@@ -66,6 +66,9 @@ TEST(ReadmeQuickStart, CommandsRunAsWritten) {
   write_png(dir / "photos" / "b.png", test::with_defect(test::texture(64, 64, 2), test::defect_for(0, 64, 64)));
   write_png(dir / "good" / "001.png", test::texture(64, 64, 3));
   write_png(dir / "good" / "002.png", test::texture(64, 64, 4));
+  // Other normals for `bank calibrate --target-fpr 0.1`, which needs at least 29.
+  fs::create_directories(dir / "more_good");
+  for (int i = 0; i < 30; ++i) write_png(dir / "more_good" / (test::numbered(i) + ".png"), test::texture(64, 64, 10 + i));
   const fs::path mvtec = dir / "mvtec";
   test::make_mvtec_category(mvtec, "bottle", {.train = 2, .good = 1, .defects = {"broken"}, .per_defect = 1});
 
