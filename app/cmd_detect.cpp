@@ -26,10 +26,14 @@ struct DetectArgs {
   std::vector<std::string> images;
 };
 
-Detector make_detector(const DetectArgs& args, std::shared_ptr<const ClipModel> model) {
+// `calibration` gets the bank's thresholds, if it was calibrated.
+Detector make_detector(const DetectArgs& args, std::shared_ptr<const ClipModel> model,
+                       std::optional<BankCalibration>& calibration) {
   DetectorOptions options = args.detector.options(args.model);
   if (args.bank.empty()) return Detector(std::move(model), options);
-  Detector detector = detector_from_bank(std::move(model), args.bank, options);
+  BankFile file = load_bank_file(args.bank);
+  calibration = file.calibration;
+  Detector detector = detector_from_bank(std::move(model), std::move(file), options, args.bank);
   if (!args.detector.class_name.empty() && args.detector.class_name != detector.options().class_name)
     throw Error(args.bank, "bank was built for class '" + detector.options().class_name + "', not '" +
                                args.detector.class_name + "'");
@@ -57,14 +61,20 @@ int detect(const DetectArgs& args) {
   const auto images = inputs(args.images);
   if (images.empty()) throw Error("no images to score: give image files or folders that hold images");
   auto model = args.model.load();
-  Detector detector = make_detector(args, model);
+  std::optional<BankCalibration> calibration;
+  Detector detector = make_detector(args, model, calibration);
+  if (!args.refs.empty() && calibration && !args.threshold)
+    throw Error(args.bank, "the bank's thresholds were calibrated for its own references: with --ref, give --threshold");
   if (!args.refs.empty()) {
     std::vector<Image> refs;
     for (const auto& path : collect_images(args.refs)) refs.push_back(decode_image(path));
     detector.add_references(refs);
   }
 
-  DetectionWriter writer(args.out, detector, args.threshold);
+  // --threshold overrides a calibrated bank's thresholds.
+  const DecisionThresholds thresholds = !args.threshold && calibration ? DecisionThresholds::from_bank(*calibration)
+                                                                       : DecisionThresholds::from_argument(args.threshold);
+  DetectionWriter writer(args.out, detector, thresholds);
   int failures = 0;
   std::unique_ptr<ProgressBar> progress;
   if (images.size() > 1) progress = std::make_unique<ProgressBar>("detect", images.size());
@@ -105,7 +115,7 @@ const RegisterCommand detect_command{{
       one_value_per_occurrence(
           sub.add_option("--ref", args->refs, "normal reference image or folder (WinCLIP+ few-shot); repeatable"));
       sub.add_option("--bank", args->bank, "reference bank file from `winclip bank build`");
-      sub.add_option("--threshold", args->threshold, "anomaly threshold for the verdict, masks and contours");
+      sub.add_option("--threshold", args->threshold, "anomaly threshold for the verdict, masks and contours (default: a calibrated --bank's thresholds)");
       sub.add_option("--out", args->out, "output directory")->required();
       sub.add_option("images", args->images, "images or folders of images")->required();
       return std::function<int()>([args] { return detect(*args); });

@@ -23,6 +23,8 @@ struct EvalArgs {
   int shots = 0;
   std::vector<uint64_t> seeds = {0, 1, 2, 3, 4};
   bool seeds_given = false;
+  int calibrate = 0;
+  double calibrate_fpr = 0.1;
   int limit = 0;
   bool save_maps = false;
   bool no_pixel_metrics = false;
@@ -67,6 +69,8 @@ EvalOptions eval_options(const EvalArgs& args) {
   o.aupr = args.aupr == "trapezoid" ? AuprMethod::trapezoid : AuprMethod::step;
   o.save_maps = args.save_maps;
   o.fresh = args.fresh;
+  o.calibrate = args.calibrate;
+  o.calibrate_fpr = args.calibrate_fpr;
   o.detector = args.detector.options(args.model);
   o.out = args.out;
   return o;
@@ -138,6 +142,12 @@ const RegisterCommand eval_command{
        CLI::Option* seeds = one_value_per_occurrence(
            sub.add_option("--seeds", args->seeds, "seeds of the reference draws (default 0,1,2,3,4)")->delimiter(','));
        seeds->check(CLI::NonNegativeNumber);
+       sub.add_option("--calibrate", args->calibrate,
+                      "calibrate an image threshold on K normal training images that are not references and report "
+                      "its realised FPR, TPR, precision and F1")
+           ->check(CLI::NonNegativeNumber);
+       sub.add_option("--calibrate-fpr", args->calibrate_fpr, "target false-positive rate of --calibrate (default 0.1)")
+           ->check(CLI::Range(0.0, 1.0));
        sub.add_option("--limit", args->limit, "only the first N test images of each defect type")
            ->check(CLI::PositiveNumber);
        sub.add_flag("--save-maps", args->save_maps,

@@ -2,7 +2,7 @@
 // What `winclip detect` leaves in DIR, made by one component so that every front end (the CLI, a service, the
 // Python module) gives the same files and the same JSON: DIR/results.json, and for each image
 // DIR/maps/<stem>.npy (the [S, S] float32 map), DIR/overlays/<stem>.png (heat map over the original image)
-// and, with a threshold, DIR/masks/<stem>.png. The JSON entries and the PNG bytes are also available without
+// and, with a (pixel) threshold, DIR/masks/<stem>.png. The JSON entries and the PNG bytes are also available without
 // writing anything, for a front end that answers in memory.
 #include <filesystem>
 #include <optional>
@@ -22,14 +22,25 @@ struct DetectionFiles {
   std::string map, overlay, mask;  // mask empty without a threshold
 };
 
+// The decision rule: the image threshold gives the verdict, the pixel threshold the masks and contours.
+struct DecisionThresholds {
+  std::optional<double> image, pixel;
+  std::string source;  // "argument" (--threshold: both the same), "bank" (its calibration), "" (none)
+
+  static DecisionThresholds from_argument(std::optional<double> threshold);
+  static DecisionThresholds from_bank(const BankCalibration& calibration);
+};
+
 class DetectionWriter {
  public:
   // results.json describes `detector` as it is now: add references before constructing the writer.
   DetectionWriter(std::filesystem::path out_dir, const Detector& detector, std::optional<double> threshold);
+  DetectionWriter(std::filesystem::path out_dir, const Detector& detector, DecisionThresholds thresholds);
 
   // results.json's fields before "images": model, model_path, class, object_name, shots, templates,
-  // precision, threshold.
+  // precision, threshold (the image threshold), pixel_threshold, threshold_source ("argument", "bank" or null).
   static nlohmann::ordered_json results_header(const Detector& detector, std::optional<double> threshold);
+  static nlohmann::ordered_json results_header(const Detector& detector, const DecisionThresholds& thresholds);
 
   // The entry of a scored image: path, score, anomalous (null without a threshold), map, overlay, mask?.
   nlohmann::ordered_json image_entry(const std::filesystem::path& image_path, const Detection& detection,
@@ -59,7 +70,8 @@ class DetectionWriter {
 
   std::filesystem::path out_dir_;
   ResizeMode resize_;
-  std::optional<double> threshold_;
+  std::optional<double> threshold_;        // image
+  std::optional<double> pixel_threshold_;  // masks and contours
   std::set<std::string> used_stems_;
   nlohmann::ordered_json results_;
 };

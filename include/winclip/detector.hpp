@@ -98,5 +98,8 @@ class Detector {
 // Detector from a bank file: checks that the file was built with this model and these scales.
 Detector detector_from_bank(std::shared_ptr<const ClipModel> model, const std::filesystem::path& bank_path,
                             DetectorOptions options);
+// The same from a bank file already loaded (e.g. to read its calibration too); `where` names it in errors.
+Detector detector_from_bank(std::shared_ptr<const ClipModel> model, BankFile file, DetectorOptions options,
+                            const std::string& where);
 
 }  // namespace winclip

@@ -44,6 +44,10 @@ struct EvalOptions {
   AuprMethod aupr = AuprMethod::step;             // how image_ap is computed (it reads the cached scores)
   bool save_maps = false;                         // OUT/maps/<category>/<seed>/<defect>/<stem>.npy, OUT/masks
   bool fresh = false;                             // discard OUT/cache first
+  // > 0: per category and seed, calibrate an image threshold for `calibrate_fpr` on this many normal training
+  // images that are not the draw's references (the next ones of its shuffle), and report the realised rates.
+  int calibrate = 0;
+  double calibrate_fpr = 0.1;
   bool show_progress = true;                      // the progress bar (drawn on a terminal only)
   DetectorOptions detector;                       // class_name is set to each category's name
   std::filesystem::path out;
@@ -78,9 +82,19 @@ struct ImageScore {
   float score = 0;  // the image score the metrics saw
 };
 
+// The calibrated decision rule (docs/eval.md, Calibrated thresholds) applied to the test images: an image is
+// flagged when its score is above the threshold.
+struct CalibratedRates {
+  double threshold = 0;
+  int64_t calibration_images = 0, rank = 0;
+  double target_fpr = 0;
+  std::optional<double> fpr, tpr, precision, f1;  // empty when the test set cannot define them
+};
+
 struct SeedResult {
   uint64_t seed = 0;
   Metrics metrics;
+  std::optional<CalibratedRates> calibrated;  // with EvalOptions::calibrate
   std::vector<ImageScore> scores;  // per test image, in test order
 };
 
@@ -120,7 +134,12 @@ Metrics average_metrics(const std::vector<Metrics>& values, const std::vector<st
 // Population standard deviation (ddof 0) of each metric over its defined values.
 Metrics metric_spread(const std::vector<Metrics>& values);
 
-// OUT/metrics.json, OUT/table.md, OUT/table.csv, and with `with_scores` OUT/scores.csv (category, seed,
+// OUT/report.html: the summary table (the numbers of metrics.json, in percent) and per category and seed the
+// image ROC and PR curves (drawn through the very sweep points the metrics use), a histogram of good vs
+// defective scores with the calibrated threshold marked; self-contained (inline SVG, no scripts or fonts).
+std::string format_eval_html(const EvalResult& result);
+
+// OUT/metrics.json, OUT/report.html, OUT/table.md, OUT/table.csv, and with `with_scores` OUT/scores.csv (category, seed,
 // image, label, score with %.9g: the float32 score exactly). All written atomically.
 void write_eval_report(const EvalResult& result, const std::filesystem::path& out, bool with_scores);
 

@@ -31,6 +31,7 @@
 #include "winclip/prompts.hpp"
 #include "winclip/reference_bank.hpp"
 #include "winclip/detector.hpp"
+#include "winclip/threshold_calibration.hpp"
 #include "winclip/overlay.hpp"
 #include "winclip/detection_writer.hpp"
 #include "winclip/datasets.hpp"

@@ -286,8 +286,11 @@ BankFile Detector::bank_file() const {
 
 Detector detector_from_bank(std::shared_ptr<const ClipModel> model, const std::filesystem::path& bank_path,
                             DetectorOptions options) {
-  BankFile file = load_bank_file(bank_path);
-  const std::string where = bank_path.string();
+  return detector_from_bank(std::move(model), load_bank_file(bank_path), std::move(options), bank_path.string());
+}
+
+Detector detector_from_bank(std::shared_ptr<const ClipModel> model, BankFile file, DetectorOptions options,
+                            const std::string& where) {
   if (file.model_fingerprint != model->fingerprint())
     throw Error(where, "bank was built with another model (" + file.architecture + ", fingerprint " +
                            file.model_fingerprint.substr(0, 12) + "); this model is " + model->config().name +

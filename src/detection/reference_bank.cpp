@@ -14,13 +14,23 @@ constexpr const char* kFormat = "winclip-bank";
 
 std::string window_key(int scale) { return "window_features.scale" + std::to_string(scale); }
 
-// Checksum over every tensor's name, shape and values, in a fixed order.
-std::string content_digest(const std::vector<NamedTensor>& tensors) {
+nlohmann::ordered_json calibration_json(const BankCalibration& c) {
+  return {{"image_threshold", c.image_threshold}, {"pixel_threshold", c.pixel_threshold},
+          {"image_target_fpr", c.image_target_fpr}, {"pixel_target_fpr", c.pixel_target_fpr},
+          {"images", c.images}, {"pixels", c.pixels}, {"image_rank", c.image_rank}, {"pixel_rank", c.pixel_rank},
+          {"selection", c.selection}};
+}
+
+// Checksum over every tensor's name, shape and values, in a fixed order, then the calibration's JSON text (as
+// stored), so that a damaged threshold fails the check like damaged features; an uncalibrated bank has the
+// digest version 1 gave it.
+std::string content_digest(const std::vector<NamedTensor>& tensors, const std::string& calibration) {
   Sha256 hash;
   for (const auto& t : tensors) {
     hash.update(t.name + shape_string(t.shape));
     hash.update(t.values.data(), t.values.size() * sizeof(float));
   }
+  if (!calibration.empty()) hash.update("calibration" + calibration);
   return hash.hex_digest();
 }
 
@@ -39,7 +49,8 @@ std::vector<NamedTensor> bank_tensors(const BankFile& file) {
 
 void save_bank_file(const std::filesystem::path& path, const BankFile& file) {
   const auto tensors = bank_tensors(file);
-  const std::map<std::string, std::string> metadata = {
+  const std::string calibration = file.calibration ? calibration_json(*file.calibration).dump() : "";
+  std::map<std::string, std::string> metadata = {
       {"format", kFormat},
       {"version", std::to_string(kBankFormatVersion)},
       {"model_fingerprint", file.model_fingerprint},
@@ -50,8 +61,9 @@ void save_bank_file(const std::filesystem::path& path, const BankFile& file) {
       {"resize_mode", file.resize_mode},
       {"shots", std::to_string(file.bank.shots)},
       {"scales", nlohmann::json(file.bank.scales).dump()},
-      {"sha256", content_digest(tensors)},
+      {"sha256", content_digest(tensors, calibration)},
   };
+  if (!calibration.empty()) metadata["calibration"] = calibration;
   save_safetensors(path, tensors, metadata);
 }
 
@@ -65,8 +77,9 @@ BankFile load_bank_file(const std::filesystem::path& path) {
     return it->second;
   };
   if (field("format") != kFormat) throw Error(where, "not a winclip bank file (format '" + field("format") + "')");
-  if (field("version") != std::to_string(kBankFormatVersion))
-    throw Error(where, "bank file version " + field("version") + " is not supported (this program reads version " +
+  const std::string version = field("version");
+  if (version != "1" && version != std::to_string(kBankFormatVersion))
+    throw Error(where, "bank file version " + version + " is not supported (this program reads versions 1 to " +
                            std::to_string(kBankFormatVersion) + ")");
   BankFile file;
   file.model_fingerprint = field("model_fingerprint");
@@ -91,7 +104,28 @@ BankFile load_bank_file(const std::filesystem::path& path) {
     file.bank.patch_features = load("patch_features");
     for (int scale : file.bank.scales) file.bank.window_features.push_back(load(window_key(scale)));
   }
-  if (content_digest(bank_tensors(file)) != field("sha256"))
+  std::string calibration;
+  if (auto it = meta.find("calibration"); it != meta.end()) {
+    if (version == "1") throw Error(where, "bank file version 1 cannot hold 'calibration' metadata");
+    calibration = it->second;
+    try {
+      const auto j = nlohmann::json::parse(calibration);
+      BankCalibration c;
+      c.image_threshold = j.at("image_threshold").get<double>();
+      c.pixel_threshold = j.at("pixel_threshold").get<double>();
+      c.image_target_fpr = j.at("image_target_fpr").get<double>();
+      c.pixel_target_fpr = j.at("pixel_target_fpr").get<double>();
+      c.images = j.at("images").get<int64_t>();
+      c.pixels = j.at("pixels").get<int64_t>();
+      c.image_rank = j.at("image_rank").get<int64_t>();
+      c.pixel_rank = j.at("pixel_rank").get<int64_t>();
+      c.selection = j.at("selection").get<std::string>();
+      file.calibration = c;
+    } catch (const std::exception& e) {
+      throw Error(where, std::string("bank file has malformed 'calibration' metadata: ") + e.what());
+    }
+  }
+  if (content_digest(bank_tensors(file), calibration) != field("sha256"))
     throw Error(where, "bank file checksum mismatch: the file is damaged");
   return file;
 }

@@ -5,6 +5,7 @@
 #include "winclip/error.hpp"
 #include "winclip/metrics.hpp"
 #include "eval/reference_draw.hpp"
+#include "winclip/threshold_calibration.hpp"
 
 namespace winclip::eval {
 
@@ -86,6 +87,38 @@ void add_warnings(const std::string& category, const std::vector<std::string>& f
   }
 }
 
+// Calibrates on the `calibrate` training images after the draw's references in its shuffle (never one of
+// them), then counts what the threshold does to the test scores.
+CalibratedRates calibrated_rates(const CategoryContext& context, uint64_t seed, const std::vector<fs::path>& references,
+                                 const std::vector<float>& scores, const std::vector<uint8_t>& labels) {
+  const EvalOptions& options = context.options;
+  const Category& category = context.category;
+  const auto order = draw_references(category.train.size(), static_cast<size_t>(options.shots + options.calibrate), seed);
+  const Detector& detector = context.detector.get(seed, references);
+  std::vector<double> normal_scores;
+  const size_t batch = static_cast<size_t>(options.detector.batch_size);
+  for (size_t begin = static_cast<size_t>(options.shots); begin < order.size(); begin += batch) {
+    std::vector<Image> images;
+    for (size_t i = begin; i < std::min(order.size(), begin + batch); ++i) images.push_back(decode_image(category.train[order[i]]));
+    // As float, like the cached test scores the threshold is compared with.
+    for (const Detection& d : detector.score(images)) normal_scores.push_back(static_cast<float>(d.score));
+  }
+  const CalibratedThreshold t = calibrate_threshold(normal_scores, options.calibrate_fpr, category.name + ": --calibrate");
+  CalibratedRates rates{.threshold = t.threshold, .calibration_images = t.n, .rank = t.rank, .target_fpr = options.calibrate_fpr};
+  int64_t tp = 0, fp = 0, positives = 0, negatives = 0;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    const bool flagged = scores[i] > t.threshold;
+    (labels[i] ? positives : negatives)++;
+    if (flagged) (labels[i] ? tp : fp)++;
+  }
+  if (negatives) rates.fpr = static_cast<double>(fp) / static_cast<double>(negatives);
+  if (positives) rates.tpr = static_cast<double>(tp) / static_cast<double>(positives);
+  if (tp + fp) rates.precision = static_cast<double>(tp) / static_cast<double>(tp + fp);
+  if (rates.tpr && rates.precision)
+    rates.f1 = *rates.tpr + *rates.precision > 0 ? 2 * *rates.tpr * *rates.precision / (*rates.tpr + *rates.precision) : 0.0;
+  return rates;
+}
+
 }  // namespace
 
 SeedResult evaluate_draw(const CategoryContext& context, uint64_t seed, std::vector<std::string>& warnings) {
@@ -129,6 +162,7 @@ SeedResult evaluate_draw(const CategoryContext& context, uint64_t seed, std::vec
     result.metrics.pixel_f1max = pixel.f1_max;
     add_warnings(category.name, pixel.warnings, warnings);
   }
+  if (options.calibrate > 0) result.calibrated = calibrated_rates(context, seed, references, scores, labels);
   return result;
 }
 

@@ -31,6 +31,28 @@ ordered_json seed_entry(uint64_t seed, const Metrics& metrics) {
   return entry;
 }
 
+ordered_json optional_json(const std::optional<double>& v) { return v ? ordered_json(*v) : ordered_json(); }
+
+ordered_json calibrated_json(const CalibratedRates& r) {
+  return {{"threshold", r.threshold}, {"target_fpr", r.target_fpr}, {"calibration_images", r.calibration_images},
+          {"rank", r.rank}, {"fpr", optional_json(r.fpr)}, {"tpr", optional_json(r.tpr)},
+          {"precision", optional_json(r.precision)}, {"f1", optional_json(r.f1)}};
+}
+
+// The mean over seeds of each realised rate, skipping seeds where it is undefined.
+ordered_json mean_calibrated_json(const std::vector<SeedResult>& seeds) {
+  ordered_json out;
+  for (auto [name, member] : {std::pair{"fpr", &CalibratedRates::fpr}, std::pair{"tpr", &CalibratedRates::tpr},
+                              std::pair{"precision", &CalibratedRates::precision}, std::pair{"f1", &CalibratedRates::f1}}) {
+    double sum = 0;
+    int count = 0;
+    for (const auto& s : seeds)
+      if (s.calibrated && (*s.calibrated).*member) sum += *((*s.calibrated).*member), ++count;
+    out[name] = count ? ordered_json(sum / count) : ordered_json();
+  }
+  return out;
+}
+
 ordered_json metrics_json(const EvalResult& result) {
   ordered_json json = {{"dataset", result.settings.value("dataset", "")},
                        {"shots", result.settings.value("shots", 0)},
@@ -43,7 +65,11 @@ ordered_json metrics_json(const EvalResult& result) {
     put_metrics(entry, c.summary.mean, c.summary.std);
     entry["n_images"] = c.n_images;
     entry["per_seed"] = ordered_json::array();
-    for (const auto& s : c.seeds) entry["per_seed"].push_back(seed_entry(s.seed, s.metrics));
+    for (const auto& s : c.seeds) {
+      entry["per_seed"].push_back(seed_entry(s.seed, s.metrics));
+      if (s.calibrated) entry["per_seed"].back()["calibrated"] = calibrated_json(*s.calibrated);
+    }
+    if (!c.seeds.empty() && c.seeds.front().calibrated) entry["calibrated"] = mean_calibrated_json(c.seeds);
     categories[c.name] = std::move(entry);
     total_images += c.n_images;
   }
@@ -162,6 +188,7 @@ std::string format_eval_table(const EvalResult& result) {
 void write_eval_report(const EvalResult& result, const fs::path& out, bool with_scores) {
   write_file_atomic(out / "metrics.json", metrics_json(result).dump(1) + "\n");
   write_file_atomic(out / "table.md", format_eval_table(result));
+  write_file_atomic(out / "report.html", format_eval_html(result));
   write_file_atomic(out / "table.csv", table_csv(result));
   if (with_scores) write_file_atomic(out / "scores.csv", scores_csv(result));
 }

@@ -19,6 +19,7 @@ namespace {
 void validate(const EvalOptions& o) {
   if (o.out.empty()) throw Error("eval: no output directory given");
   if (o.shots < 0) throw Error("eval: --shots must be 0 or more");
+  if (o.calibrate < 0) throw Error("eval: --calibrate must be 0 or more");
   if (o.limit < 0) throw Error("eval: --limit must not be negative");
   if (o.detector.batch_size < 1) throw Error("eval: --batch-size must be 1 or more");
   if (o.shots > 0 && o.seeds.empty()) throw Error("eval: few-shot evaluation needs at least one seed");
@@ -73,6 +74,10 @@ std::vector<Category> load_categories(const EvalOptions& o) {
     if (o.limit > 0) limit_test_images(category, o.limit);
     // Checked for every category before any image is scored: a long run must not fail halfway.
     if (o.pixel_metrics) require_masks(category);
+    if (o.calibrate > 0 && category.train.size() < static_cast<size_t>(o.shots + o.calibrate))
+      throw Error("category '" + name + "': --calibrate " + std::to_string(o.calibrate) + " with " +
+                  std::to_string(o.shots) + " shots needs " + std::to_string(o.shots + o.calibrate) +
+                  " normal training images, found " + std::to_string(category.train.size()));
     if (category.train.size() < static_cast<size_t>(o.shots))
       throw Error("category '" + name + "': " + std::to_string(o.shots) + "-shot evaluation needs " +
                   std::to_string(o.shots) + " normal training images, found " + std::to_string(category.train.size()));
@@ -168,6 +173,10 @@ EvalResult run_eval(std::shared_ptr<const ClipModel> model, const EvalOptions& o
   result.settings["model"] = model->config().name;
   result.settings["pixel_metrics"] = options.pixel_metrics;
   result.settings["aupr"] = options.aupr == AuprMethod::step ? "step" : "trapezoid";
+  if (options.calibrate > 0) {
+    result.settings["calibrate"] = options.calibrate;
+    result.settings["calibrate_fpr"] = options.calibrate_fpr;
+  }
 
   size_t total = 0;
   for (const auto& category : categories) total += category.test.size() * result.seeds.size();

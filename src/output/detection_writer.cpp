@@ -10,16 +10,34 @@ namespace {
 using Json = nlohmann::ordered_json;
 }  // namespace
 
+DecisionThresholds DecisionThresholds::from_argument(std::optional<double> threshold) {
+  return {threshold, threshold, threshold ? "argument" : ""};
+}
+
+DecisionThresholds DecisionThresholds::from_bank(const BankCalibration& calibration) {
+  return {calibration.image_threshold, calibration.pixel_threshold, "bank"};
+}
+
 DetectionWriter::DetectionWriter(std::filesystem::path out_dir, const Detector& detector,
                                  std::optional<double> threshold)
+    : DetectionWriter(std::move(out_dir), detector, DecisionThresholds::from_argument(threshold)) {}
+
+DetectionWriter::DetectionWriter(std::filesystem::path out_dir, const Detector& detector,
+                                 DecisionThresholds thresholds)
     : out_dir_(std::move(out_dir)),
       resize_(detector.options().resize),
-      threshold_(threshold),
-      results_(results_header(detector, threshold)) {
+      threshold_(thresholds.image),
+      pixel_threshold_(thresholds.pixel),
+      results_(results_header(detector, thresholds)) {
   results_["images"] = Json::array();
 }
 
 Json DetectionWriter::results_header(const Detector& detector, std::optional<double> threshold) {
+  return results_header(detector, DecisionThresholds::from_argument(threshold));
+}
+
+Json DetectionWriter::results_header(const Detector& detector, const DecisionThresholds& thresholds) {
+  const std::optional<double>& threshold = thresholds.image;
   const ClipModel& model = detector.model();
   return {{"model", model.config().name},
           {"model_path", model.weights_path().string()},
@@ -28,7 +46,9 @@ Json DetectionWriter::results_header(const Detector& detector, std::optional<dou
           {"shots", detector.shots()},
           {"templates", template_set_name(detector.options().templates)},
           {"precision", precision_name(model.precision())},
-          {"threshold", threshold ? Json(*threshold) : Json()}};
+          {"threshold", threshold ? Json(*threshold) : Json()},
+          {"pixel_threshold", thresholds.pixel ? Json(*thresholds.pixel) : Json()},
+          {"threshold_source", thresholds.source.empty() ? Json() : Json(thresholds.source)}};
 }
 
 Json DetectionWriter::image_entry(const std::filesystem::path& image_path, const Detection& detection,
@@ -48,13 +68,13 @@ Json DetectionWriter::failed_entry(const std::filesystem::path& image_path, cons
 
 Image DetectionWriter::overlay_image(const Image& original, const Detection& detection) const {
   OverlayOptions overlay;
-  if (threshold_) overlay.threshold = static_cast<float>(*threshold_);
+  if (pixel_threshold_) overlay.threshold = static_cast<float>(*pixel_threshold_);
   return render_overlay(original, detection.map, resize_, overlay);
 }
 
 std::vector<uint8_t> DetectionWriter::mask_pixels(const Image& original, const Detection& detection) const {
   const Tensor full = map_to_original(detection.map, original.width, original.height, resize_);
-  return threshold_mask(full, static_cast<float>(*threshold_));
+  return threshold_mask(full, static_cast<float>(*pixel_threshold_));
 }
 
 std::string DetectionWriter::overlay_png(const Image& original, const Detection& detection) const {
@@ -62,7 +82,7 @@ std::string DetectionWriter::overlay_png(const Image& original, const Detection&
 }
 
 std::string DetectionWriter::mask_png(const Image& original, const Detection& detection) const {
-  if (!threshold_) return {};
+  if (!pixel_threshold_) return {};
   return encode_png_gray(original.width, original.height, mask_pixels(original, detection), "mask");
 }
 
@@ -74,7 +94,7 @@ DetectionFiles DetectionWriter::next_files(const std::filesystem::path& image_pa
   DetectionFiles files;
   files.map = (std::filesystem::path("maps") / (unique + ".npy")).string();
   files.overlay = (std::filesystem::path("overlays") / (unique + ".png")).string();
-  if (threshold_) files.mask = (std::filesystem::path("masks") / (unique + ".png")).string();
+  if (pixel_threshold_) files.mask = (std::filesystem::path("masks") / (unique + ".png")).string();
   return files;
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -184,4 +185,41 @@ TEST(CliEval, BadModelOrRootFailsBeforeAnyWork) {
     EXPECT_NE(r.err.find((root / "missing").string() + ": "), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("root is not a directory"), std::string::npos) << r.err;
   }
+}
+
+TEST(CliEval, CalibrateReportsTheRealisedRatesOfTheCalibratedThreshold) {
+  test::TempDir root, out, cache;
+  test::make_mvtec_category(root.path(), "tile",
+                            {.train = 32, .good = 4, .defects = {"hole", "scratch"}, .per_defect = 2});
+  auto r = test::run_cli(eval_args(cache, {"--dataset", "mvtec", "--root", root.path().string(), "--shots", "1",
+                                           "--seeds", "0", "--calibrate", "40", "--out", out.path().string()}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("needs 41 normal training images, found 32"), std::string::npos) << r.err;
+  r = test::run_cli(eval_args(cache, {"--dataset", "mvtec", "--root", root.path().string(), "--shots", "1", "--seeds",
+                                      "0", "--calibrate", "30", "--save-maps", "--out", out.path().string()}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json m = read_json(out / "metrics.json");
+  const json& c = m["categories"]["tile"]["per_seed"][0]["calibrated"];
+  EXPECT_EQ(c["calibration_images"], 30);
+  EXPECT_EQ(c["rank"], 1);
+  EXPECT_EQ(c["target_fpr"], 0.1);
+  // The realised rates are what the threshold does to the scores in scores.csv.
+  const double threshold = c["threshold"];
+  int fp = 0, tp = 0, normals = 0, anomalous = 0;
+  std::istringstream csv(test::read_bytes(out / "scores.csv"));
+  std::string line;
+  std::getline(csv, line);
+  while (std::getline(csv, line)) {
+    const auto last = line.rfind(','), label_at = line.rfind(',', last - 1);
+    const bool label = line.substr(label_at + 1, last - label_at - 1) == "1";
+    const bool flagged = std::stod(line.substr(last + 1)) > threshold;
+    (label ? anomalous : normals)++;
+    if (flagged) (label ? tp : fp)++;
+  }
+  ASSERT_EQ(normals, 4);
+  ASSERT_EQ(anomalous, 4);
+  EXPECT_DOUBLE_EQ(c["fpr"].get<double>(), fp / 4.0);
+  EXPECT_DOUBLE_EQ(c["tpr"].get<double>(), tp / 4.0);
+  if (tp + fp) EXPECT_DOUBLE_EQ(c["precision"].get<double>(), double(tp) / (tp + fp));
+  EXPECT_TRUE(m["categories"]["tile"]["calibrated"].contains("f1"));
 }
