@@ -29,7 +29,7 @@ std::string escape(const std::string& text) {
   return out;
 }
 
-std::string percent(const std::optional<double>& v) {
+std::string percent_cell(const std::optional<double>& v) {
   if (!v) return "–";
   char text[16];
   std::snprintf(text, sizeof text, "%.1f", *v * 100);
@@ -88,8 +88,8 @@ std::string category_section(const CategoryResult& c) {
     std::vector<float> scores;
     std::vector<uint8_t> labels;
     for (const auto& s : seed.scores) scores.push_back(s.score), labels.push_back(s.anomalous ? 1 : 0);
-    html += "<h3>seed " + std::to_string(seed.seed) + ": image AUROC " + percent(seed.metrics.image_auroc) + ", AP " +
-            percent(seed.metrics.image_ap) + "</h3><div class=\"row\">\n";
+    html += "<h3>seed " + std::to_string(seed.seed) + ": image AUROC " + percent_cell(seed.metrics.image_auroc) +
+            ", AP " + percent_cell(seed.metrics.image_ap) + "</h3><div class=\"row\">\n";
     const OperatingCurve curve = operating_curve(scores, labels);
     if (curve.positives > 0 && curve.negatives > 0) {
       // The ROC from (0, 0) through every sweep point: the metrics' own trapezoids.
@@ -99,7 +99,8 @@ std::string category_section(const CategoryResult& c) {
         const double tpr = double(p.true_positives) / curve.positives;
         roc += " " + num(double(p.false_positives) / curve.negatives) + "," + num(tpr);
         if (p.true_positives + p.false_positives > 0)
-          pr += (pr.empty() ? "" : " ") + num(tpr) + "," + num(double(p.true_positives) / (p.true_positives + p.false_positives));
+          pr += (pr.empty() ? "" : " ") + num(tpr) + "," +
+                num(double(p.true_positives) / (p.true_positives + p.false_positives));
       }
       html += plot("Image ROC", "roc", roc, "FPR", "TPR");
       html += plot("Image precision–recall", "pr", pr, "recall", "precision");
@@ -110,8 +111,9 @@ std::string category_section(const CategoryResult& c) {
     if (seed.calibrated) {
       const CalibratedRates& r = *seed.calibrated;
       html += "<p>Calibrated threshold " + num(r.threshold) + " (target FPR " + num(r.target_fpr) + ", " +
-              std::to_string(r.calibration_images) + " normals): realised FPR " + percent(r.fpr) + " %, TPR " +
-              percent(r.tpr) + " %, precision " + percent(r.precision) + " %, F1 " + percent(r.f1) + " %</p>";
+              std::to_string(r.calibration_images) + " normals): realised FPR " + percent_cell(r.fpr) + " %, TPR " +
+              percent_cell(r.tpr) + " %, precision " + percent_cell(r.precision) + " %, F1 " + percent_cell(r.f1) +
+              " %</p>";
     }
     html += "</div>\n";
   }
@@ -131,7 +133,7 @@ std::string format_eval_html(const EvalResult& result) {
   html += "</tr>\n";
   auto row = [&](const std::string& name, int n, const Metrics& m) {
     html += "<tr><td>" + escape(name) + "</td><td>" + std::to_string(n) + "</td>";
-    for (const auto& field : metric_fields()) html += "<td>" + percent(m.*field.value) + "</td>";
+    for (const auto& field : metric_fields()) html += "<td>" + percent_cell(m.*field.value) + "</td>";
     html += "</tr>\n";
   };
   int total = 0;
