@@ -67,7 +67,9 @@ TEST(CliCalibrate, CalibratedBankFlagsAboutTheTargetRateOfOtherNormals) {
                      (tmp / "calibration").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   int above = 0;
-  for (const auto& e : results(tmp / "cal")["images"]) above += e["anomalous"].get<bool>();
+  // Named: a range-for over a member of a temporary would read it after its destruction.
+  const auto calibration_results = results(tmp / "cal");
+  for (const auto& e : calibration_results["images"]) above += e["anomalous"].get<bool>();
   EXPECT_EQ(above, 0);
 
   // 40 other normals. With the largest of n = 40 calibration scores as threshold, each other normal lies above
