@@ -86,12 +86,7 @@ ordered_json metrics_json(const EvalResult& result) {
   return json;
 }
 
-std::string percent(const std::optional<double>& value) {
-  if (!value) return "";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f", *value * 100.0);
-  return text;
-}
+std::string percent(const std::optional<double>& value) { return eval::percent_text(value, ""); }
 
 std::string table_cell(const MetricSummary& summary, const MetricField& field) {
   const auto& value = summary.mean.*field.value;

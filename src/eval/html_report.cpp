@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "eval/score_text.hpp"
 #include "winclip/eval.hpp"
 #include "winclip/metrics.hpp"
 
@@ -29,12 +30,7 @@ std::string escape(const std::string& text) {
   return out;
 }
 
-std::string percent_cell(const std::optional<double>& v) {
-  if (!v) return "–";
-  char text[16];
-  std::snprintf(text, sizeof text, "%.1f", *v * 100);
-  return text;
-}
+std::string percent_cell(const std::optional<double>& v) { return eval::percent_text(v, "–"); }
 
 // A unit square plot: points are data coordinates in [0, 1]², flipped by the transform, written with %.9g so
 // that the area under the drawn polyline is the area the metrics computed.
