@@ -134,8 +134,24 @@ def detect_paths(paths, model, class_name=None, refs=None, templates="paper", ma
         futures.append(client.submit(_detect_partition, key, paths[start:stop], names[start:stop], maps_dir,
                                      pure=False))
     parts = client.gather(futures) if timeout is None else _gather(client, futures, timeout)
+    if maps_dir is not None:
+        _remove_stale_temporaries(maps_dir, names)
     rows = [r for part in parts for r in part]
     return pd.DataFrame({"path": paths, "score": [r[0] for r in rows], "error": [r[1] for r in rows]})
+
+
+def _remove_stale_temporaries(maps_dir, names):
+    # A map appears by rename from "<name>.npy.tmp.<pid>.<n>" (write_file_atomic): a worker killed while writing
+    # leaves its temporary behind, and the retried task writes the map anew. Once every task is done no writer
+    # of these names is left, so what remains of them is garbage.
+    wanted = set(names)
+    for f in os.listdir(maps_dir):
+        stem, sep, _ = f.partition(".npy.tmp.")
+        if sep and stem in wanted:
+            try:
+                os.remove(os.path.join(maps_dir, f))
+            except FileNotFoundError:
+                pass
 
 
 def _gather(client, futures, timeout):

@@ -18,14 +18,26 @@ from winclip.dask import detect_paths  # noqa: E402
 TIMEOUT = 240
 
 
-@pytest.fixture(scope="module")
-def cluster():
+def _local_cluster():
     from distributed import Client, LocalCluster
     # Workers inherit this process's environment: PYTHONPATH (the module under test) and the private cache.
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address="127.0.0.1:0") as c:
         with Client(c, timeout=60) as client:
+            client.wait_for_workers(2, timeout=TIMEOUT)
             yield c, client
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    yield from _local_cluster()
+
+
+# A test that kills a worker gets a cluster of its own: how long the nanny takes to start the replacement
+# (seen above 60 s on a loaded CI machine) must not decide whether the next test finds two workers.
+@pytest.fixture
+def own_cluster():
+    yield from _local_cluster()
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +65,11 @@ def single_process(model, refs, paths):
 def test_detect_paths_equals_single_process(cluster, model, refs, many_images, tmp_path):
     _, client = cluster
     paths = many_images + [str(tmp_path / "missing.png")]
+    # What a worker killed while writing a map leaves behind (write_file_atomic's temporary), and files that are
+    # not this run's: the first goes, the others stay.
+    (tmp_path / "maps").mkdir()
+    for name in ("img03.npy.tmp.12.34", "other.npy.tmp.12.34", "notes.txt"):
+        (tmp_path / "maps" / name).write_bytes(b"x")
     df = detect_paths(paths, model=str(MODEL_DIR), class_name="bottle", refs=refs, templates="paper",
                       maps_dir=tmp_path / "maps", client=client, timeout=TIMEOUT)
     assert list(df.columns) == ["path", "score", "error"]
@@ -65,7 +82,9 @@ def test_detect_paths_equals_single_process(cluster, model, refs, many_images, t
     # a/img00 → img00.npy, b/img00 → img00-2.npy, as `winclip detect` names them.
     assert np.array_equal(np.load(tmp_path / "maps" / "img00.npy"), expected[0].map)
     assert np.array_equal(np.load(tmp_path / "maps" / "img00-2.npy"), expected[12].map)
-    assert len(os.listdir(tmp_path / "maps")) == len(many_images)
+    assert sorted(os.listdir(tmp_path / "maps")) == sorted([f"img{i:02d}.npy" for i in range(12)] +
+                                                           [f"img{i:02d}-2.npy" for i in range(12)] +
+                                                           ["other.npy.tmp.12.34", "notes.txt"])
 
 
 def test_each_worker_loads_the_detector_once(cluster, refs, many_images):
@@ -82,56 +101,68 @@ def test_each_worker_loads_the_detector_once(cluster, refs, many_images):
     assert set(client.run(loaded).values()) <= {(1, 1)}
 
 
-def test_a_worker_killed_mid_run_is_replaced_and_the_result_is_complete(cluster, model, refs, many_images,
-                                                                        tmp_path):
-    _, client = cluster
-    paths = many_images * 8  # enough one-image tasks that the run is still going when a worker dies
-    maps = tmp_path / "maps"
-    result, failure = {}, {}
+def kill_a_worker_mid_run(client, work, progress, at):
+    """Runs work() in a thread, kills one worker process with SIGKILL once progress() reaches `at`, and returns
+    work()'s value, progress() at the kill and the killed worker's pid."""
+    box = {}
 
     def run():
         try:
-            result["df"] = detect_paths(paths, model=str(MODEL_DIR), class_name="bottle", refs=refs,
-                                        maps_dir=maps, client=client, partition_size=1, timeout=TIMEOUT)
-        except BaseException as e:  # reported by the main thread
-            failure["error"] = e
+            box["value"] = work()
+        except BaseException as e:  # reported by the calling thread
+            box["error"] = e
 
-    pids = client.run(os.getpid)
+    victim = sorted(client.run(os.getpid).values())[0]
     t = threading.Thread(target=run)
     t.start()
     deadline = time.monotonic() + TIMEOUT
-    while (not maps.exists() or len(os.listdir(maps)) < 3) and time.monotonic() < deadline and t.is_alive():
+    while progress() < at and time.monotonic() < deadline and t.is_alive():
         time.sleep(0.005)
-    done_at_kill = len(os.listdir(maps)) if maps.exists() else 0
-    victim = sorted(pids.values())[0]
+    done_at_kill = progress()
     os.kill(victim, 9)
     t.join(TIMEOUT)
-    assert not t.is_alive(), "detect_paths did not finish"
-    assert "error" not in failure, failure.get("error")
+    assert not t.is_alive(), "the run did not finish after the kill"
+    assert "error" not in box, box.get("error")
+    return box["value"], done_at_kill, victim
+
+
+def test_a_worker_killed_mid_run_is_replaced_and_the_result_is_complete(own_cluster, model, refs, many_images,
+                                                                        tmp_path):
+    _, client = own_cluster
+    paths = many_images * 8  # enough one-image tasks that the run is still going when a worker dies
+    maps = tmp_path / "maps"
+    df, done_at_kill, victim = kill_a_worker_mid_run(
+        client, lambda: detect_paths(paths, model=str(MODEL_DIR), class_name="bottle", refs=refs, maps_dir=maps,
+                                     client=client, partition_size=1, timeout=TIMEOUT),
+        lambda: len(os.listdir(maps)) if maps.exists() else 0, at=3)
     assert 0 < done_at_kill < len(paths), "the worker was not killed in the middle of the run"
-    df = result["df"]
     expected = single_process(model, refs, many_images) * 8
     assert list(df["path"]) == paths
     assert df["error"].isna().all()
     assert [float(s) for s in df["score"]] == [d.score for d in expected]
     assert len(os.listdir(maps)) == len(paths)
     # The nanny started a new worker process in place of the dead one.
-    client.wait_for_workers(2, timeout=60)
+    client.wait_for_workers(2, timeout=TIMEOUT)
     assert victim not in client.run(os.getpid).values()
+
+
+def cli_eval(winclip_bin, root, out):
+    """`winclip eval` on the two classes of make_mvtec's dataset, one shot, two draws: what evaluate() must equal."""
+    import subprocess
+    subprocess.run([winclip_bin, "eval", "--model", str(MODEL_DIR), "--dataset", "mvtec", "--root", str(root),
+                    "--category", "bottle", "--category", "nut", "--shots", "1", "--seeds", "0", "--seeds", "1",
+                    "--save-maps", "--out", str(out)], check=True, capture_output=True, timeout=TIMEOUT)
 
 
 def test_evaluate_writes_what_winclip_eval_writes(cluster, winclip_bin, samples, refs, tmp_path):
     import json
-    import subprocess
     from conftest import make_mvtec
     from winclip.dask import evaluate
     _, client = cluster
     root = tmp_path / "mvtec"
     make_mvtec(root, samples, refs)
     cli_out, dask_out = tmp_path / "cli", tmp_path / "dask"
-    subprocess.run([winclip_bin, "eval", "--model", str(MODEL_DIR), "--dataset", "mvtec", "--root", str(root),
-                    "--category", "bottle", "--category", "nut", "--shots", "1", "--seeds", "0", "--seeds", "1",
-                    "--save-maps", "--out", str(cli_out)], check=True, capture_output=True, timeout=TIMEOUT)
+    cli_eval(winclip_bin, root, cli_out)
     metrics = evaluate(dataset="mvtec", root=str(root), categories=["bottle", "nut"], shots=1, seeds=[0, 1],
                        out=str(dask_out), client=client, model=str(MODEL_DIR), save_maps=True, timeout=TIMEOUT)
     expected = json.loads((cli_out / "metrics.json").read_text())
@@ -145,45 +176,24 @@ def test_evaluate_writes_what_winclip_eval_writes(cluster, winclip_bin, samples,
         assert (dask_out / rel).read_bytes() == (cli_out / rel).read_bytes(), rel
 
 
-def test_evaluate_with_a_worker_killed_mid_run_writes_the_same_report(cluster, winclip_bin, samples, refs,
+def test_evaluate_with_a_worker_killed_mid_run_writes_the_same_report(own_cluster, winclip_bin, samples, refs,
                                                                       tmp_path):
-    import subprocess
     from conftest import make_mvtec
     from winclip.dask import evaluate
-    _, client = cluster
-    client.wait_for_workers(2, timeout=60)
+    _, client = own_cluster
     root = tmp_path / "mvtec"
     make_mvtec(root, samples, refs, per_defect=15)
     cli_out, dask_out = tmp_path / "cli", tmp_path / "dask"
-    subprocess.run([winclip_bin, "eval", "--model", str(MODEL_DIR), "--dataset", "mvtec", "--root", str(root),
-                    "--category", "bottle", "--category", "nut", "--shots", "1", "--seeds", "0", "--seeds", "1",
-                    "--save-maps", "--out", str(cli_out)], check=True, capture_output=True, timeout=TIMEOUT)
-    result, failure = {}, {}
-
-    def run():
-        try:
-            result["metrics"] = evaluate(dataset="mvtec", root=str(root), categories=["bottle", "nut"], shots=1,
-                                         seeds=[0, 1], out=str(dask_out), client=client, model=str(MODEL_DIR),
-                                         save_maps=True, timeout=TIMEOUT)
-        except BaseException as e:  # reported by the main thread
-            failure["error"] = e
-
-    pids = client.run(os.getpid)
-    t = threading.Thread(target=run)
-    t.start()
-    deadline = time.monotonic() + TIMEOUT
+    cli_eval(winclip_bin, root, cli_out)
 
     def scored():
         return len(list((dask_out / "cache").rglob("*.score"))) if (dask_out / "cache").exists() else 0
 
-    while scored() < 5 and time.monotonic() < deadline and t.is_alive():
-        time.sleep(0.005)
-    done_at_kill = scored()
-    os.kill(sorted(pids.values())[-1], 9)
-    t.join(TIMEOUT)
-    assert not t.is_alive(), "evaluate did not finish"
-    assert "error" not in failure, failure.get("error")
+    _, done_at_kill, _ = kill_a_worker_mid_run(
+        client, lambda: evaluate(dataset="mvtec", root=str(root), categories=["bottle", "nut"], shots=1, seeds=[0, 1],
+                                 out=str(dask_out), client=client, model=str(MODEL_DIR), save_maps=True,
+                                 timeout=TIMEOUT),
+        scored, at=5)
     assert 0 < done_at_kill < 2 * 2 * 30, "the worker was not killed in the middle of the run"
     for name in ("metrics.json", "table.md", "table.csv", "scores.csv"):
         assert (dask_out / name).read_bytes() == (cli_out / name).read_bytes(), name
-    client.wait_for_workers(2, timeout=60)
