@@ -12,8 +12,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Image image(const std::string& name) { return decode_image(test::data_path("winclip/images/" + name + ".png")); }
-
 Detector tiny_detector() {
   DetectorOptions options;
   options.class_name = "metal_nut";
@@ -25,7 +23,7 @@ Detector tiny_detector() {
 TEST(DetectionWriter, FilesHoldTheInMemoryBytesAndResultsListEveryImage) {
   const Detector detector = tiny_detector();
   const fs::path path = test::data_path("winclip/images/test_1_crack.png");
-  const Image original = image("test_1_crack");
+  const Image original = test::fixture_image("test_1_crack");
   const Detection detection = detector.score(original);
   test::TempDir tmp;
   DetectionWriter writer(tmp.path(), detector, 0.5);
@@ -62,7 +60,7 @@ TEST(DetectionWriter, FilesHoldTheInMemoryBytesAndResultsListEveryImage) {
 
 TEST(DetectionWriter, WithoutThresholdNoMaskAndNoVerdict) {
   const Detector detector = tiny_detector();
-  const Image original = image("test_0_good");
+  const Image original = test::fixture_image("test_0_good");
   const Detection detection = detector.score(original);
   test::TempDir tmp;
   DetectionWriter writer(tmp.path(), detector, std::nullopt);

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/eval_runs.hpp"
 #include "test_support.hpp"
 #include "winclip/detector.hpp"
 #include "winclip/error.hpp"
@@ -15,15 +16,11 @@
 #include "detection/windows.hpp"
 
 using namespace winclip;
+using test::tiny_model;
 
 namespace {
 
 constexpr double kTolerance = 1e-4;  // acceptance limit on scores and maps
-
-std::shared_ptr<const ClipModel> tiny_model() {
-  static std::shared_ptr<const ClipModel> model = ClipModel::load(test::model_dir());
-  return model;
-}
 
 DetectorOptions anomalib_options() {
   DetectorOptions o;
@@ -33,9 +30,9 @@ DetectorOptions anomalib_options() {
   return o;
 }
 
-Image image(const std::string& name) { return decode_image(test::data_path("winclip/images/" + name + ".png")); }
-
-std::vector<Image> test_images() { return {image("test_0_good"), image("test_1_crack"), image("test_2_stain")}; }
+std::vector<Image> test_images() {
+  return {test::fixture_image("test_0_good"), test::fixture_image("test_1_crack"), test::fixture_image("test_2_stain")};
+}
 
 Tensor slice(const Tensor& t, int64_t i) {
   const int64_t n = t.numel() / t.shape[0];
@@ -89,7 +86,7 @@ TEST(Detector, ZeroShotMatchesAnomalib) {
 
 TEST(Detector, OneShotMatchesAnomalib) {
   Detector detector(tiny_model(), anomalib_options());
-  detector.add_references({image("ref_0_good")});
+  detector.add_references({test::fixture_image("ref_0_good")});
   EXPECT_EQ(detector.shots(), 1);
   const auto detections = detector.score(test_images());
   expect_matches_anomalib(detections, "few_shot_k1");
@@ -114,15 +111,15 @@ TEST(Detector, OneShotMatchesAnomalib) {
 
 TEST(Detector, TwoShotMatchesAnomalib) {
   Detector detector(tiny_model(), anomalib_options());
-  detector.add_references({image("ref_0_good"), image("ref_1_good")});
+  detector.add_references({test::fixture_image("ref_0_good"), test::fixture_image("ref_1_good")});
   EXPECT_EQ(detector.shots(), 2);
   expect_matches_anomalib(detector.score(test_images()), "few_shot_k2");
 }
 
 TEST(Detector, ReferencesAddedOneAtATimeEqualABatch) {
   Detector one_by_one(tiny_model(), anomalib_options());
-  one_by_one.add_references({image("ref_0_good")});
-  one_by_one.add_references({image("ref_1_good")});
+  one_by_one.add_references({test::fixture_image("ref_0_good")});
+  one_by_one.add_references({test::fixture_image("ref_1_good")});
   expect_matches_anomalib(one_by_one.score(test_images()), "few_shot_k2");
 }
 
@@ -136,7 +133,7 @@ TEST(Detector, WindowEmbeddingsMatchAnomalib) {
     for (int p : w) tokens.push_back(1 + p);
     request.token_subsets.push_back(tokens);
   }
-  const VisionResult r = tiny_model()->encode_images(detector.preprocess(image("test_1_crack")), request);
+  const VisionResult r = tiny_model()->encode_images(detector.preprocess(test::fixture_image("test_1_crack")), request);
   Tensor expected = slice(golden("test_embeddings/window_embeddings_scale2.npy"), 1);
   Tensor actual = slice(r.subset_embeddings, 0);
   EXPECT_LE(test::max_abs_diff(actual, expected), kTolerance);
@@ -165,7 +162,7 @@ TEST(Detector, BatchEqualsOneByOne) {
     DetectorOptions options = anomalib_options();
     options.batch_size = batch_size;
     Detector detector(tiny_model(), options);
-    detector.add_references(std::vector<Image>{image("ref_0_good")});
+    detector.add_references(std::vector<Image>{test::fixture_image("ref_0_good")});
     const auto images = test_images();
     const auto batch = detector.score(images);
     ASSERT_EQ(batch.size(), images.size());

@@ -11,15 +11,13 @@ using namespace winclip;
 
 namespace {
 
-Image image(const std::string& name) { return decode_image(test::data_path("winclip/images/" + name + ".png")); }
-
 // One-shot, so that the concurrent calls also share the reference banks.
 Detector one_shot_detector() {
   DetectorOptions options;
   options.class_name = "metal_nut";
   options.templates = TemplateSet::Anomalib;
   Detector detector(ClipModel::load(test::model_dir()), options);
-  detector.add_references(std::vector<Image>{image("ref_0_good")});
+  detector.add_references(std::vector<Image>{test::fixture_image("ref_0_good")});
   return detector;
 }
 
@@ -36,7 +34,7 @@ void expect_identical(const Detection& a, const Detection& b, const std::string&
 
 TEST(DetectorConcurrency, TwoThreadsScoringOneDetectorGetTheSerialResults) {
   const Detector detector = one_shot_detector();
-  const std::vector<Image> images = {image("test_0_good"), image("test_1_crack"), image("test_2_stain")};
+  const std::vector<Image> images = {test::fixture_image("test_0_good"), test::fixture_image("test_1_crack"), test::fixture_image("test_2_stain")};
   std::vector<Detection> serial;
   for (const auto& img : images) serial.push_back(detector.score(img));
 

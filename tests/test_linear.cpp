@@ -61,10 +61,10 @@ TEST(Linear, Bf16StaysCloseToReference) {
 // Each bf16 backend this CPU has (the AMX kernel and oneDNN on Intel with AMX; oneDNN on AVX512-BF16 or
 // emulated elsewhere) against the plain reference on bf16-rounded operands: what is left is float
 // accumulation order and the GELU approximations, so the tolerance is tight.
-class LinearBf16Backend : public ::testing::TestWithParam<Bf16Backend> {};
+class LinearBf16Backend : public ::testing::TestWithParam<compute::Bf16Backend> {};
 
 TEST_P(LinearBf16Backend, MatchesReferenceOnBf16OperandsOnOddShapes) {
-  if (GetParam() == Bf16Backend::Amx && !amx_available()) GTEST_SKIP() << "this CPU or kernel has no AMX tiles";
+  if (GetParam() == compute::Bf16Backend::Amx && !amx_available()) GTEST_SKIP() << "this CPU or kernel has no AMX tiles";
   const auto rounded = [](std::vector<float> v) {
     for (auto& x : v) x = bf16_to_float(float_to_bf16(x));
     return v;
@@ -88,20 +88,20 @@ TEST_P(LinearBf16Backend, MatchesReferenceOnBf16OperandsOnOddShapes) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(EachBackend, LinearBf16Backend, ::testing::Values(Bf16Backend::Amx, Bf16Backend::OneDnn),
-                         [](const auto& info) { return info.param == Bf16Backend::Amx ? "Amx" : "OneDnn"; });
+INSTANTIATE_TEST_SUITE_P(EachBackend, LinearBf16Backend, ::testing::Values(compute::Bf16Backend::Amx, compute::Bf16Backend::OneDnn),
+                         [](const auto& info) { return info.param == compute::Bf16Backend::Amx ? "Amx" : "OneDnn"; });
 
 TEST(Linear, AutoPicksAmxExactlyWhereTheCpuHasIt) {
   const Linear linear(4, 4, std::vector<float>(16, 1.f), WeightLayout::OutIn, {}, MatmulPrecision::BF16);
-  EXPECT_EQ(linear.backend(), amx_available() ? Bf16Backend::Amx : Bf16Backend::OneDnn);
+  EXPECT_EQ(linear.backend(), amx_available() ? compute::Bf16Backend::Amx : compute::Bf16Backend::OneDnn);
   const Linear fp32(4, 4, std::vector<float>(16, 1.f), WeightLayout::OutIn, {}, MatmulPrecision::FP32);
-  EXPECT_EQ(fp32.backend(), Bf16Backend::OneDnn);
+  EXPECT_EQ(fp32.backend(), compute::Bf16Backend::OneDnn);
 }
 
 TEST(Linear, AmxOnACpuWithoutItIsAnErrorNamingTheBackend) {
   if (amx_available()) GTEST_SKIP() << "this CPU has AMX tiles";
   try {
-    Linear(4, 4, std::vector<float>(16, 1.f), WeightLayout::OutIn, {}, MatmulOptions(MatmulPrecision::BF16, Bf16Backend::Amx));
+    Linear(4, 4, std::vector<float>(16, 1.f), WeightLayout::OutIn, {}, MatmulOptions(MatmulPrecision::BF16, compute::Bf16Backend::Amx));
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("'amx'"), std::string::npos) << e.what();

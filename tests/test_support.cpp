@@ -13,6 +13,12 @@ namespace winclip::test {
 
 std::filesystem::path data_path(const std::string& relative) { return std::filesystem::path(WINCLIP_TEST_DATA) / relative; }
 std::filesystem::path model_dir() { return data_path("model"); }
+nlohmann::json results_json(const std::filesystem::path& dir) {
+  return nlohmann::json::parse(read_bytes(dir / "results.json"));
+}
+winclip::Image fixture_image(const std::string& name) {
+  return winclip::decode_image(data_path("winclip/images/" + name + ".png"));
+}
 
 TempDir::TempDir() {
   std::random_device rd;

@@ -5,11 +5,18 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "winclip/image.hpp"
 #include "winclip/tensor.hpp"
 
 namespace winclip::test {
 
 std::filesystem::path data_path(const std::string& relative);  // tests/data/<relative>
+// <dir>/results.json, as `winclip detect` writes it.
+nlohmann::json results_json(const std::filesystem::path& dir);
+// tests/data/winclip/images/<name>.png, the images of the parity fixtures.
+winclip::Image fixture_image(const std::string& name);
 std::filesystem::path model_dir();                              // tests/data/model (tiny random CLIP)
 
 // A fresh directory under the system temp dir, removed when the object dies.

@@ -26,8 +26,6 @@ void make_normals(const fs::path& dir, int count, uint32_t seed) {
   }
 }
 
-nlohmann::json results(const fs::path& dir) { return nlohmann::json::parse(test::read_bytes(dir / "results.json")); }
-
 }  // namespace
 
 TEST(CliCalibrate, CalibratedBankFlagsAboutTheTargetRateOfOtherNormals) {
@@ -68,7 +66,7 @@ TEST(CliCalibrate, CalibratedBankFlagsAboutTheTargetRateOfOtherNormals) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   int above = 0;
   // Named: a range-for over a member of a temporary would read it after its destruction.
-  const auto calibration_results = results(tmp / "cal");
+  const auto calibration_results = test::results_json(tmp / "cal");
   for (const auto& e : calibration_results["images"]) above += e["anomalous"].get<bool>();
   EXPECT_EQ(above, 0);
 
@@ -77,7 +75,7 @@ TEST(CliCalibrate, CalibratedBankFlagsAboutTheTargetRateOfOtherNormals) {
   // under F·40 = 4 as the bound promises; more than 8 would happen with probability 0.1 %.
   r = test::run_cli({"detect", "--model", model, "--bank", bank, "--out", (tmp / "out").string(), (tmp / "test").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto j = results(tmp / "out");
+  const auto j = test::results_json(tmp / "out");
   EXPECT_EQ(j["threshold_source"], "bank");
   EXPECT_EQ(j["threshold"], image_threshold);
   EXPECT_EQ(j["pixel_threshold"], pixel_threshold);
@@ -91,10 +89,10 @@ TEST(CliCalibrate, CalibratedBankFlagsAboutTheTargetRateOfOtherNormals) {
   r = test::run_cli({"detect", "--model", model, "--bank", bank, "--threshold", "0.5", "--out", (tmp / "arg").string(),
                      (tmp / "test" / "000.png").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(results(tmp / "arg")["threshold_source"], "argument");
-  EXPECT_EQ(results(tmp / "arg")["pixel_threshold"], 0.5);
+  EXPECT_EQ(test::results_json(tmp / "arg")["threshold_source"], "argument");
+  EXPECT_EQ(test::results_json(tmp / "arg")["pixel_threshold"], 0.5);
   r = test::run_cli({"detect", "--model", model, "--class", "texture", "--out", (tmp / "none").string(),
                      (tmp / "test" / "000.png").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(results(tmp / "none")["threshold_source"].is_null());
+  EXPECT_TRUE(test::results_json(tmp / "none")["threshold_source"].is_null());
 }

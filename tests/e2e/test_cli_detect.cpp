@@ -23,8 +23,6 @@ std::vector<std::string> args(std::initializer_list<std::vector<std::string>> pa
   return out;
 }
 
-nlohmann::json results(const fs::path& dir) { return nlohmann::json::parse(test::read_bytes(dir / "results.json")); }
-
 }  // namespace
 
 TEST(CliDetect, ZeroShotWritesResultsMapsAndOverlays) {
@@ -32,7 +30,7 @@ TEST(CliDetect, ZeroShotWritesResultsMapsAndOverlays) {
   const auto r = test::run_cli(args({{"detect", "--model", test::model_dir().string(), "--class", "metal_nut"}, kAnomalib,
                                      {"--out", (tmp / "out").string(), fixture_image("test_1_crack"), fixture_image("test_0_good")}}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto j = results(tmp / "out");
+  const auto j = test::results_json(tmp / "out");
   EXPECT_EQ(j["class"], "metal_nut");
   EXPECT_EQ(j["shots"], 0);
   ASSERT_EQ(j["images"].size(), 2u);
@@ -53,7 +51,7 @@ TEST(CliDetect, ThresholdGivesVerdictsMasksAndOriginalResolution) {
   const auto r = test::run_cli({"detect", "--model", test::model_dir().string(), "--class", "bottle", "--threshold", "0.5",
                                 "--out", (tmp / "out").string(), test::data_path("openclip/images/img_402x300.png").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto j = results(tmp / "out");
+  const auto j = test::results_json(tmp / "out");
   const double score = j["images"][0]["score"];
   EXPECT_EQ(j["images"][0]["anomalous"].get<bool>(), score > 0.5);
   const Image overlay = decode_image(tmp / "out" / "overlays" / "img_402x300.png");
@@ -70,7 +68,7 @@ TEST(CliDetect, ReferencesOfAnotherSizeAreResized) {
                                 test::data_path("openclip/images/img_150x191.png").string(), "--out",
                                 (tmp / "out").string(), fixture_image("test_0_good")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(results(tmp / "out")["shots"], 1);
+  EXPECT_EQ(test::results_json(tmp / "out")["shots"], 1);
 }
 
 TEST(CliDetect, BankBuildThenDetectEqualsReferences) {
@@ -82,7 +80,7 @@ TEST(CliDetect, BankBuildThenDetectEqualsReferences) {
   r = test::run_cli({"detect", "--model", test::model_dir().string(), "--class", "metal_nut", "--bank", bank, "--out",
                      (tmp / "a").string(), fixture_image("test_2_stain")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto from_bank = results(tmp / "a");
+  const auto from_bank = test::results_json(tmp / "a");
   EXPECT_EQ(from_bank["shots"], 2);
   // anomalib's 2-shot score for test_2_stain
   EXPECT_NEAR(from_bank["images"][0]["score"].get<double>(),
@@ -91,7 +89,7 @@ TEST(CliDetect, BankBuildThenDetectEqualsReferences) {
                           {"--ref", fixture_image("ref_0_good"), "--ref", fixture_image("ref_1_good"), "--out",
                            (tmp / "b").string(), fixture_image("test_2_stain")}}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NEAR(results(tmp / "b")["images"][0]["score"].get<double>(), from_bank["images"][0]["score"].get<double>(), 1e-6);
+  EXPECT_NEAR(test::results_json(tmp / "b")["images"][0]["score"].get<double>(), from_bank["images"][0]["score"].get<double>(), 1e-6);
   r = test::run_cli({"bank", "info", bank});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(nlohmann::json::parse(r.out)["shots"], 2);
@@ -128,7 +126,7 @@ TEST(CliDetect, FoldersAreWalked) {
   const auto r = test::run_cli({"detect", "--model", test::model_dir().string(), "--class", "nut", "--out",
                                 (tmp / "out").string(), test::data_path("winclip/images").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(results(tmp / "out")["images"].size(), 5u);
+  EXPECT_EQ(test::results_json(tmp / "out")["images"].size(), 5u);
 }
 
 TEST(CliDetect, RefTakesOneValueSoTheImagesAfterItAreScored) {
@@ -138,7 +136,7 @@ TEST(CliDetect, RefTakesOneValueSoTheImagesAfterItAreScored) {
                                 (tmp / "out").string(), "--ref", fixture_image("ref_0_good"),
                                 fixture_image("test_0_good"), fixture_image("test_1_crack")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto j = results(tmp / "out");
+  const auto j = test::results_json(tmp / "out");
   EXPECT_EQ(j["shots"], 1);
   ASSERT_EQ(j["images"].size(), 2u);
   EXPECT_EQ(j["images"][0]["path"], fixture_image("test_0_good"));
@@ -155,7 +153,7 @@ TEST(CliDetect, ScalesTakeOneValueOrACommaListPerOccurrence) {
     const auto r = test::run_cli(args({{"detect", "--model", test::model_dir().string(), "--class", "bottle"}, forms[i],
                                        {fixture_image("test_0_good"), "--out", out}}));
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    const auto j = results(out);
+    const auto j = test::results_json(out);
     ASSERT_EQ(j["images"].size(), 1u) << forms[i][0];
     scores.push_back(j["images"][0]["score"]);
   }
@@ -165,7 +163,7 @@ TEST(CliDetect, ScalesTakeOneValueOrACommaListPerOccurrence) {
   const auto r = test::run_cli({"detect", "--model", test::model_dir().string(), "--class", "bottle", "--out",
                                 (tmp / "one").string(), "--scales", "2", fixture_image("test_0_good")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(results(tmp / "one")["images"].size(), 1u);
+  EXPECT_EQ(test::results_json(tmp / "one")["images"].size(), 1u);
 }
 
 TEST(CliDetect, BankBuildScalesTakeOneValueSoTheImagesAfterThemAreReferences) {

@@ -17,7 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-const test::SyntheticSpec kSpec{.train = 3, .good = 2, .defects = {"hole", "scratch"}, .per_defect = 1};
+const test::SyntheticSpec kEvalSpec{.train = 3, .good = 2, .defects = {"hole", "scratch"}, .per_defect = 1};
 const char* const kMetrics[] = {"image_auroc", "image_ap", "image_f1max", "pixel_auroc", "pixel_aupro", "pixel_f1max"};
 
 std::vector<std::string> eval_args(const test::TempDir& cache, std::vector<std::string> extra) {
@@ -40,7 +40,7 @@ size_t count_lines(const std::string& text) { return static_cast<size_t>(std::co
 
 TEST(CliEval, MvtecZeroShotWritesMetricsTablesScoresAndMaps) {
   test::TempDir root, out, cache;
-  test::make_mvtec_category(root.path(), "bottle", kSpec);
+  test::make_mvtec_category(root.path(), "bottle", kEvalSpec);
   const auto r = test::run_cli(eval_args(
       cache, {"--dataset", "mvtec", "--root", root.path().string(), "--save-maps", "--out", out.path().string()}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -103,7 +103,7 @@ TEST(CliEval, VisaFewShotReportsSpreadOverSeeds) {
 
 TEST(CliEval, FolderDatasetNamesItsCategoryAfterTheAbnormalParent) {
   test::TempDir root, out, cache;
-  test::make_mvtec_category(root.path(), "widget", kSpec);
+  test::make_mvtec_category(root.path(), "widget", kEvalSpec);
   const fs::path dir = root / "widget";
   auto args = [&](std::vector<std::string> extra) {
     std::vector<std::string> a = {"--dataset",  "folder",
@@ -132,8 +132,8 @@ TEST(CliEval, FolderDatasetNamesItsCategoryAfterTheAbnormalParent) {
 
 TEST(CliEval, BadCategoriesAndMissingMasksAreErrorsNamingThem) {
   test::TempDir root, out, cache;
-  test::make_mvtec_category(root.path(), "bottle", kSpec);
-  test::make_mvtec_category(root.path(), "cable", kSpec);
+  test::make_mvtec_category(root.path(), "bottle", kEvalSpec);
+  test::make_mvtec_category(root.path(), "cable", kEvalSpec);
   auto r = test::run_cli(eval_args(cache, {"--dataset", "mvtec", "--root", root.path().string(), "--category", "botle",
                                            "--out", out.path().string()}));
   EXPECT_EQ(r.exit_code, 1);
@@ -162,7 +162,7 @@ TEST(CliEval, BadCategoriesAndMissingMasksAreErrorsNamingThem) {
 // named.
 TEST(CliEval, BadModelOrRootFailsBeforeAnyWork) {
   test::TempDir root, out, cache;
-  test::make_mvtec_category(root.path(), "bottle", kSpec);
+  test::make_mvtec_category(root.path(), "bottle", kEvalSpec);
   const fs::path no_model = root / "no_such_model";
   auto r = test::run_cli({"eval", "--model", no_model.string(), "--cache-dir", cache.path().string(), "--dataset",
                           "mvtec", "--root", (root / "elsewhere").string(), "--out", out.path().string()});

@@ -17,7 +17,7 @@ using nlohmann::json;
 namespace {
 
 // 100×90 images: their masks are stretched to 240×240 unevenly, so the nearest-neighbour rule matters.
-const test::SyntheticSpec kSpec{
+const test::SyntheticSpec kRecomputeSpec{
     .width = 100, .height = 90, .train = 3, .good = 3, .defects = {"hole", "scratch"}, .per_defect = 2};
 
 // Debian's interpreter, which scripts/setup gives numpy (python3-numpy), ahead of any other on the PATH.
@@ -68,8 +68,8 @@ void expect_recomputed_metrics_agree(const fs::path& out) {
 
 TEST(CliEvalRecompute, MvtecFewShotMetricsFollowFromTheSavedMapsAndTheMasks) {
   test::TempDir root, out, cache;
-  test::make_mvtec_category(root.path(), "bottle", kSpec);
-  test::make_mvtec_category(root.path(), "carpet", kSpec);
+  test::make_mvtec_category(root.path(), "bottle", kRecomputeSpec);
+  test::make_mvtec_category(root.path(), "carpet", kRecomputeSpec);
   for (const char* category : {"bottle", "carpet"})
     hide_defect(root / category / "train/good/000.png", root / category / "test/scratch/001.png");
   const auto r = test::run_cli({"eval", "--model", test::model_dir().string(), "--cache-dir", cache.path().string(),
@@ -81,7 +81,7 @@ TEST(CliEvalRecompute, MvtecFewShotMetricsFollowFromTheSavedMapsAndTheMasks) {
 
 TEST(CliEvalRecompute, VisaZeroShotWithTrapezoidApFollowsFromTheSavedMapsAndTheMasks) {
   test::TempDir root, out, cache;
-  test::make_visa(root.path(), {"candle", "pcb1"}, kSpec);
+  test::make_visa(root.path(), {"candle", "pcb1"}, kRecomputeSpec);
   for (const char* category : {"candle", "pcb1"})
     hide_defect(root / category / "Data/Images/Normal/000.png", root / category / "Data/Images/Anomaly/001.png");
   const auto r = test::run_cli({"eval", "--model", test::model_dir().string(), "--cache-dir", cache.path().string(),

@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Enough images that a run lasts far longer than it takes to notice its first results and signal it.
-const test::SyntheticSpec kSpec{.train = 3, .good = 10, .defects = {"hole", "scratch"}, .per_defect = 10};
+const test::SyntheticSpec kResumeSpec{.train = 3, .good = 10, .defects = {"hole", "scratch"}, .per_defect = 10};
 
 // `winclip eval` started in the background, its stderr kept in a file.
 class BackgroundEval {
@@ -150,7 +150,7 @@ void expect_kept(const std::map<fs::path, std::pair<ino_t, ino_t>>& before, cons
 // (exit 130, no temporary file). Each rerun continues from what is cached, down to identical outputs.
 TEST(CliEvalResume, InterruptedRunsResumeWithoutRecomputingToIdenticalResults) {
   test::TempDir root, whole, resumed, cache, logs;
-  test::make_mvtec_category(root.path(), "bottle", kSpec);
+  test::make_mvtec_category(root.path(), "bottle", kResumeSpec);
   auto args = [&](const test::TempDir& out) {
     return std::vector<std::string>{"eval", "--model", test::model_dir().string(), "--cache-dir",
                                     cache.path().string(), "--dataset", "mvtec", "--root", root.path().string(),
