@@ -31,9 +31,12 @@ TEST(ServeProcessBytes, AnswersLikeTheServer) {
   EXPECT_EQ(answer("GET /v1/detect HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 405 ", 0), 0u);
   EXPECT_EQ(answer("nonsense\r\n\r\n").rfind("HTTP/1.1 400 ", 0), 0u);
   EXPECT_EQ(answer(""), "");  // nothing arrived: nothing to answer
-  const std::string body = "--B\r\nContent-Disposition: form-data; name=\"class\"\r\n\r\nbottle\r\n--B\r\nContent-Dispo";
-  const std::string truncated = answer("POST /v1/detect HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=B\r\n"
-                                       "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  const std::string body =
+      "--B\r\nContent-Disposition: form-data; name=\"class\"\r\n\r\nbottle\r\n--B\r\nContent-Dispo";
+  const std::string truncated = answer(
+      "POST /v1/detect HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=B\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
   EXPECT_EQ(truncated.rfind("HTTP/1.1 400 ", 0), 0u) << truncated;
   EXPECT_NE(truncated.find("multipart"), std::string::npos) << truncated;
   const std::string chunked =
