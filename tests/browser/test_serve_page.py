@@ -421,7 +421,18 @@ def test_page_asks_for_the_api_key_and_uses_it(server_with_key, browser):
 
     by_id(driver, "api-key").send_keys(API_KEY, Keys.TAB)  # the change event reloads the banks with the key
     wait_until(driver, lambda d: by_id(d, "bank-status").get_attribute("class") == "muted", "the bank list")
+    driver.execute_script("document.querySelector('#setup details').open = true")
+    by_id(driver, "out-overlay").click()
     run_detect(driver)
+    # The server's own overlays came too, at the images' resolution.
+    wait_until(driver, lambda d: d.execute_script(
+        "return [...document.querySelectorAll('img[alt=\"server overlay\"]')].every((i) => i.complete)"),
+        "the server's overlays to decode")
+    overlays = driver.execute_script("""
+        return [...document.querySelectorAll('#results-grid .card')].map((c) => {
+          const img = c.querySelector('img[alt="server overlay"]');
+          return img ? [img.naturalWidth, img.naturalHeight] : null; });""")
+    assert overlays == [[320, 320]] * len(SAMPLES)
     api = server_with_key.call("POST", "/v1/detect", fields=[("class", CLASS_NAME)],
                                files=[("image", p) for p in SAMPLES], key=API_KEY)
     by_name = {e["name"]: e["score"] for e in api["images"]}
@@ -430,3 +441,26 @@ def test_page_asks_for_the_api_key_and_uses_it(server_with_key, browser):
     for card in cards:
         assert card["error"] == "" and float(card["score"]) == pytest.approx(by_name[card["name"]],
                                                                               abs=SCORE_TOLERANCE)
+
+
+def test_many_images_are_sent_in_groups_and_merged_in_upload_order(server, browser, download_dir, tmp_path):
+    uploads = []
+    for k in range(21):  # more than one request's worth of images for the page
+        sample = SAMPLES[k % len(SAMPLES)]
+        uploads.append(tmp_path / f"part{k:02d}_{sample.name}")
+        uploads[-1].write_bytes(sample.read_bytes())
+    driver = browser
+    open_page(driver, server)
+    by_id(driver, "class-name").send_keys(CLASS_NAME)
+    pick_files(driver, "images-input", uploads[:10])
+    pick_files(driver, "images-input", uploads[10:])  # a second pick adds to the first
+    assert by_id(driver, "images-count").text == f"({len(uploads)})"
+    run_detect(driver)
+    assert by_id(driver, "anomalous-count").get_attribute("data-total") == str(len(uploads))
+    by_id(driver, "download-json").click()
+    answer = json.loads(wait_for_download(download_dir, "results.json").read_text())
+    assert [e["name"] for e in answer["images"]] == [p.name for p in uploads]
+    assert answer["class"] == CLASS_NAME and answer["shots"] == 0
+    api = server.call("POST", "/v1/detect", fields=[("class", CLASS_NAME), ("threshold", "0.5")],
+                      files=[("image", p) for p in uploads])
+    assert_same_scores(answer["images"], api["images"])
