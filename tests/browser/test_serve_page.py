@@ -260,6 +260,26 @@ def assert_same_scores(page_images, api_images):
         assert np.abs(decode_map(entry) - decode_map(expected)).max() <= SCORE_TOLERANCE, entry["name"]
 
 
+def detect_zero_shot_on_the_page(driver, server, download_dir, picks):
+    """Opens the page, picks the files (one pick per list), runs Detect, and returns the answer the page received,
+    downloaded with its own button, after checking it is what the API answers for the same images directly."""
+    uploads = [path for pick in picks for path in pick]
+    open_page(driver, server)
+    by_id(driver, "class-name").send_keys(CLASS_NAME)
+    for pick in picks:
+        pick_files(driver, "images-input", pick)
+    assert by_id(driver, "images-count").text == f"({len(uploads)})"
+    run_detect(driver)
+    by_id(driver, "download-json").click()
+    answer = json.loads(wait_for_download(download_dir, "results.json").read_text())
+    assert [e["name"] for e in answer["images"]] == [p.name for p in uploads]
+    assert answer["class"] == CLASS_NAME and answer["shots"] == 0
+    api = server.call("POST", "/v1/detect", fields=[("class", CLASS_NAME), ("threshold", "0.5")],
+                      files=[("image", p) for p in uploads])
+    assert_same_scores(answer["images"], api["images"])
+    return answer
+
+
 # ---------------------------------------------------------------- the tests
 
 def test_page_scores_thresholds_and_table_match_the_api(server, browser, download_dir, artifacts_dir, tmp_path):
@@ -274,22 +294,7 @@ def test_page_scores_thresholds_and_table_match_the_api(server, browser, downloa
     not_an_image = tmp_path / "notes.png"
     not_an_image.write_text("a text file named like a picture\n")
     uploads = SAMPLES + [not_an_image]
-    open_page(driver, server)
-    by_id(driver, "class-name").send_keys(CLASS_NAME)
-    pick_files(driver, "images-input", uploads)
-    assert by_id(driver, "images-count").text == f"({len(uploads)})"
-    run_detect(driver)
-
-    # What the page received, through its own download button: the API's answer.
-    by_id(driver, "download-json").click()
-    answer = json.loads(wait_for_download(download_dir, "results.json").read_text())
-    assert [e["name"] for e in answer["images"]] == [p.name for p in uploads]
-    assert answer["class"] == CLASS_NAME and answer["shots"] == 0
-
-    # ... is what the API answers for the same images when asked directly.
-    api = server.call("POST", "/v1/detect", fields=[("class", CLASS_NAME), ("threshold", "0.5")],
-                      files=[("image", p) for p in uploads])
-    assert_same_scores(answer["images"], api["images"])
+    answer = detect_zero_shot_on_the_page(driver, server, download_dir, [uploads])
     broken = answer["images"][-1]
     assert broken["score"] is None and broken["error"]
 
@@ -449,18 +454,6 @@ def test_many_images_are_sent_in_groups_and_merged_in_upload_order(server, brows
         sample = SAMPLES[k % len(SAMPLES)]
         uploads.append(tmp_path / f"part{k:02d}_{sample.name}")
         uploads[-1].write_bytes(sample.read_bytes())
-    driver = browser
-    open_page(driver, server)
-    by_id(driver, "class-name").send_keys(CLASS_NAME)
-    pick_files(driver, "images-input", uploads[:10])
-    pick_files(driver, "images-input", uploads[10:])  # a second pick adds to the first
-    assert by_id(driver, "images-count").text == f"({len(uploads)})"
-    run_detect(driver)
-    assert by_id(driver, "anomalous-count").get_attribute("data-total") == str(len(uploads))
-    by_id(driver, "download-json").click()
-    answer = json.loads(wait_for_download(download_dir, "results.json").read_text())
-    assert [e["name"] for e in answer["images"]] == [p.name for p in uploads]
-    assert answer["class"] == CLASS_NAME and answer["shots"] == 0
-    api = server.call("POST", "/v1/detect", fields=[("class", CLASS_NAME), ("threshold", "0.5")],
-                      files=[("image", p) for p in uploads])
-    assert_same_scores(answer["images"], api["images"])
+    # Two picks: the second adds to the first.
+    detect_zero_shot_on_the_page(browser, server, download_dir, [uploads[:10], uploads[10:]])
+    assert by_id(browser, "anomalous-count").get_attribute("data-total") == str(len(uploads))
