@@ -387,8 +387,8 @@ def test_bank_built_on_the_page_is_stored_listed_used_and_deleted(server, browse
     wait_until(driver, lambda d: by_id(d, "bank-status").get_attribute("class") in ("good", "bad"), "the bank")
     assert by_id(driver, "bank-status").get_attribute("class") == "good", by_id(driver, "bank-status").text
 
-    listed = server.call("GET", "/v1/banks")["banks"]
-    assert {"name": name, "class": CLASS_NAME, "shots": len(REFS)} in listed
+    listed = {b["name"]: b for b in server.call("GET", "/v1/banks")["banks"]}
+    assert name in listed and listed[name]["class"] == CLASS_NAME and listed[name]["shots"] == len(REFS)
     assert by_id(driver, "bank-select").get_attribute("value") == name
 
     # Detect with the stored bank alone (no class, no references): WinCLIP+ with the same references.
