@@ -369,7 +369,7 @@ def test_page_scores_thresholds_and_table_match_the_api(server, browser, downloa
         assert cells[-1] == ""
 
     # A threshold with contours on some images, for the picture.
-    set_threshold_field(driver, float(np.percentile(np.concatenate([m.ravel() for m in maps]), 90)))
+    set_threshold_field(driver, round(float(np.percentile(np.concatenate([m.ravel() for m in maps]), 90)), 4))
     driver.execute_script("window.scrollTo(0, 0)")
     shot = save_full_page_screenshot(driver, artifacts_dir / "serve-page.png")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10000
