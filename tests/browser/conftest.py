@@ -7,9 +7,11 @@ Fixtures: `require_browser` (skips when Chromium is absent), `browser` (a fresh 
 afterwards), `download_dir` (where that browser's downloads land), `artifacts_dir`, `winclip_bin`,
 `full_page_screenshot`; and the function `save_full_page_screenshot(driver, path)`."""
 import base64
+import ctypes
 import os
 import pathlib
 import shutil
+import signal
 import tempfile
 
 import pytest
@@ -17,6 +19,13 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+_PRCTL = ctypes.CDLL(None).prctl  # looked up before any fork: a forked child runs no loader code
+
+
+def die_with_parent():
+    """preexec_fn of the processes a test starts (servers, chromedriver): they must not outlive the test run,
+    even when ctest kills pytest on a timeout."""
+    _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _missing_browser_parts():
@@ -80,7 +89,8 @@ def browser(require_browser, tmp_path, download_dir):
         options.add_argument(arg)
     options.add_experimental_option("prefs", {"download.default_directory": str(download_dir),
                                               "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    service = Service(executable_path=CHROMEDRIVER, popen_kw={"preexec_fn": die_with_parent})
+    driver = webdriver.Chrome(service=service, options=options)
     try:
         driver.set_page_load_timeout(30)
         driver.set_script_timeout(30)

@@ -2,7 +2,6 @@
 test model; the page uploads the samples, runs Detect, and every number it shows (scores, verdicts and mask areas
 at thresholds set with its slider) is checked against the API's own answers for the same images."""
 import base64
-import ctypes
 import json
 import os
 import queue
@@ -18,7 +17,7 @@ import uuid
 import numpy as np
 import pytest
 
-from conftest import ROOT, save_full_page_screenshot
+from conftest import ROOT, die_with_parent, save_full_page_screenshot
 
 MODEL = ROOT / "tests" / "data" / "model"
 SAMPLES = sorted((ROOT / "samples").glob("*.png"))
@@ -27,14 +26,6 @@ CLASS_NAME = "nut"
 API_KEY = "page-test-key"
 WAIT = 120               # seconds any one step may take on a busy machine; every wait is bounded by it
 SCORE_TOLERANCE = 1e-6   # the API's contract: the same image scores the same, in whatever batch
-
-
-_PRCTL = ctypes.CDLL(None).prctl  # looked up before any fork: the child runs no loader code
-
-
-def _die_with_parent():
-    # The server must not outlive the test run, even when ctest kills pytest on a timeout.
-    _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def multipart(fields, files):
@@ -61,7 +52,7 @@ class Server:
         self.process = subprocess.Popen(
             [winclip_bin, "serve", "--model", str(MODEL), "--host", "127.0.0.1", "--port", "0",
              "--bank-dir", str(workdir / "banks"), *extra],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log, env=env, preexec_fn=_die_with_parent)
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log, env=env, preexec_fn=die_with_parent)
         lines = queue.Queue()
 
         def pump():  # reads stdout to its end, so the server never blocks on a full pipe
