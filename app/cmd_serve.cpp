@@ -36,8 +36,7 @@ std::chrono::milliseconds seconds_to_ms(double seconds) {
 }
 
 int serve(const ServeArgs& args) {
-  // Before any other thread starts, so that every one inherits the blocked signals.
-  serve::StopSignals signals;
+  serve::StopSignals signals;  // from here on SIGTERM or SIGINT stops the service (once it is up, if earlier)
   std::signal(SIGPIPE, SIG_IGN);
 
   const std::filesystem::path cache =

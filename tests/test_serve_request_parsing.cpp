@@ -154,7 +154,7 @@ TEST(ServeRequestParsing, BankRequests) {
 }
 
 TEST(ServeRequestParsing, BankNames) {
-  for (const std::string good : {"a", "Nut_2", "bottle.v1-final", std::string(64, 'z')}) EXPECT_TRUE(valid_bank_name(good)) << good;
-  for (const std::string bad : {"", "-a", ".a", "_a", "a/b", "a b", "..", std::string(65, 'z'), "é"})
+  for (const std::string& good : std::vector<std::string>{"a", "Nut_2", "bottle.v1-final", std::string(64, 'z')}) EXPECT_TRUE(valid_bank_name(good)) << good;
+  for (const std::string& bad : std::vector<std::string>{"", "-a", ".a", "_a", "a/b", "a b", "..", std::string(65, 'z'), "é"})
     EXPECT_FALSE(valid_bank_name(bad)) << bad;
 }

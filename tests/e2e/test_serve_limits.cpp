@@ -94,15 +94,15 @@ TEST(ServeLimits, StatusCodesNameTheProblem) {
   EXPECT_EQ(status(text), 415);
   expect_mentions(error_of(text), "Content-Type");
   const std::string png = test::read_bytes(sample("nut_good.png"));
-  const auto no_class = client.Post("/v1/detect", {part("image", "a.png", png)});
+  const auto no_class = client.Post("/v1/detect", httplib::MultipartFormDataItems{part("image", "a.png", png)});
   EXPECT_EQ(status(no_class), 400);
   EXPECT_EQ(error_of(no_class).rfind("class: ", 0), 0u) << error_of(no_class);
   const auto bad_threshold =
-      client.Post("/v1/detect", {part("class", "", "bottle"), part("threshold", "", "high"), part("image", "a.png", png)});
+      client.Post("/v1/detect", httplib::MultipartFormDataItems{part("class", "", "bottle"), part("threshold", "", "high"), part("image", "a.png", png)});
   EXPECT_EQ(status(bad_threshold), 400);
   EXPECT_EQ(error_of(bad_threshold).rfind("threshold: ", 0), 0u) << error_of(bad_threshold);
   // 0.5 MiB: a 1 MB body is refused from its Content-Length, before it is read.
-  const auto large = client.Post("/v1/detect", {part("class", "", "bottle"), part("image", "big.png", std::string(1'000'000, 'x'))});
+  const auto large = client.Post("/v1/detect", httplib::MultipartFormDataItems{part("class", "", "bottle"), part("image", "big.png", std::string(1'000'000, 'x'))});
   EXPECT_EQ(status(large), 413);
   expect_mentions(error_of(large), "body");
   EXPECT_TRUE(healthy(server));
@@ -125,7 +125,7 @@ TEST(ServeLimits, BrokenUploadsGetTheirAnswersAndOthersAreScored) {
 
   // A text file, an empty file and a header claiming 60000×60000 pixels: each its own error, the good image scored.
   const auto start = std::chrono::steady_clock::now();
-  const auto mixed = client.Post("/v1/detect", {part("class", "", "metal_nut"), part("image", "notes.png", "just text\n"),
+  const auto mixed = client.Post("/v1/detect", httplib::MultipartFormDataItems{part("class", "", "metal_nut"), part("image", "notes.png", "just text\n"),
                                                 part("image", "empty.png", ""), part("image", "bomb.png", png_bomb()),
                                                 part("image", "good.png", png)});
   EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
