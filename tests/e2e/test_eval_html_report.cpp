@@ -3,7 +3,6 @@
 
 #include <cstdlib>
 #include <map>
-#include <regex>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -17,12 +16,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The text of each attribute `attribute="..."` that follows `marker`, in page order. (Found by hand: std::regex
+// recurses per character and overflows the stack on the long point lists and data URIs of a page.)
+std::vector<std::string> attributes_after(const std::string& html, const std::string& marker,
+                                          const std::string& attribute) {
+  std::vector<std::string> out;
+  for (auto at = html.find(marker); at != std::string::npos; at = html.find(marker, at + 1)) {
+    const auto begin = html.find(attribute + "=\"", at) + attribute.size() + 2;
+    out.push_back(html.substr(begin, html.find('"', begin) - begin));
+  }
+  return out;
+}
+
 // The (x, y) points of each <polyline data-curve="NAME" points="...">, in page order.
 std::vector<std::vector<std::pair<double, double>>> curves(const std::string& html, const std::string& name) {
   std::vector<std::vector<std::pair<double, double>>> out;
-  const std::regex polyline("data-curve=\"" + name + "\" points=\"([^\"]*)\"");
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), polyline); it != std::sregex_iterator(); ++it) {
-    std::istringstream points((*it)[1].str());
+  for (const std::string& text : attributes_after(html, "data-curve=\"" + name + "\"", "points")) {
+    std::istringstream points(text);
     std::string point;
     out.emplace_back();
     while (points >> point) {
@@ -79,11 +89,16 @@ std::vector<Thumbnail> gallery(const std::string& section, const std::string& ki
   const auto begin = section.find("data-kind=\"" + kind + "\"");
   if (begin == std::string::npos) return {};
   const std::string row = section.substr(begin, section.find("</div>", begin) - begin);
-  const std::regex figure(
-      "<img alt=\"([^\"]*)\" src=\"data:image/png;base64,([^\"]*)\"><figcaption>[^<]*<br>score ([^<]*)</figcaption>");
+  const std::vector<std::string> names = attributes_after(row, "<img ", "alt");
+  const std::vector<std::string> sources = attributes_after(row, "<img ", "src");
   std::vector<Thumbnail> out;
-  for (auto it = std::sregex_iterator(row.begin(), row.end(), figure); it != std::sregex_iterator(); ++it)
-    out.push_back({(*it)[1].str(), decode_base64((*it)[2].str()), std::stod((*it)[3].str())});
+  size_t at = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string uri = "data:image/png;base64,";
+    EXPECT_EQ(sources[i].substr(0, uri.size()), uri);
+    at = row.find("<br>score ", at) + 10;
+    out.push_back({names[i], decode_base64(sources[i].substr(uri.size())), std::stod(row.substr(at))});
+  }
   return out;
 }
 
@@ -132,9 +147,15 @@ TEST(EvalHtmlReport, PlottedRocAreaIsTheReportedAurocForEveryCategory) {
   const auto metrics = nlohmann::json::parse(test::read_bytes(out / "metrics.json"));
   // Offline: nothing is fetched (the thumbnails are data URIs, whose base64 text is left out of the search).
   EXPECT_EQ(html.find("<script"), std::string::npos);
-  const std::string text = std::regex_replace(html, std::regex("data:image/png;base64,[A-Za-z0-9+/=]*"), "");
+  std::string text = html;
+  const std::string uri = "src=\"data:image/png;base64,";
+  for (auto at = text.find(uri); at != std::string::npos; at = text.find(uri, at + 1))
+    text.erase(at + uri.size(), text.find('"', at + uri.size()) - at - uri.size());
   EXPECT_EQ(text.find("http"), std::string::npos);
-  EXPECT_FALSE(std::regex_search(text, std::regex("src=\"[^\"]"))) << "a source other than an embedded PNG";
+  size_t sources = 0;
+  for (auto at = text.find("src="); at != std::string::npos; at = text.find("src=", at + 1), ++sources)
+    EXPECT_EQ(text.compare(at, uri.size(), uri), 0) << "a source other than an embedded PNG";
+  EXPECT_EQ(sources, 12u);  // 2 categories × 6 thumbnails
   EXPECT_EQ(text.find("href="), std::string::npos);
   const auto rocs = curves(html, "roc");
   ASSERT_EQ(rocs.size(), 2u);
@@ -230,10 +251,12 @@ TEST_F(EvalHtmlReportCalibrated, CalibratedRatesInTablesAndSummaryAreThoseOfMetr
   for (const auto& [name, category] : metrics_["categories"].items()) rows.emplace_back(name, category["calibrated"]);
   rows.emplace_back("mean", metrics_["mean"]["calibrated"]);
   // The mean row: the mean over categories.
-  for (const char* rate : rates)
-    if (rows[0].second[rate].is_number() && rows[1].second[rate].is_number())
+  for (const char* rate : rates) {
+    if (rows[0].second[rate].is_number() && rows[1].second[rate].is_number()) {
       EXPECT_NEAR(rows[2].second[rate].get<double>(),
                   (rows[0].second[rate].get<double>() + rows[1].second[rate].get<double>()) / 2, 1e-12);
+    }
+  }
 
   std::istringstream csv(test::read_bytes(*out_ / "table.csv"));
   std::string header;
