@@ -112,6 +112,12 @@ double brute_aupro(const std::vector<TestImage>& images, double fpr_limit) {
   return area / fpr_limit;
 }
 
+double curve_area(const std::vector<CurvePoint>& curve) {
+  double area = 0;
+  for (size_t i = 1; i < curve.size(); ++i) area += (curve[i].x - curve[i - 1].x) * (curve[i].y + curve[i - 1].y) / 2;
+  return area;
+}
+
 }  // namespace
 
 TEST(MaskRegions, DiagonalNeighboursFormOneRegion) {
@@ -240,5 +246,65 @@ TEST(PixelMetrics, MatchesBruteForceAndImageMetricsOnRandomMaps) {
     if (!pixel.auroc) continue;
     EXPECT_NEAR(*pixel.auroc, *pooled.auroc, 1e-12) << "trial " << trial;
     EXPECT_NEAR(*pixel.aupro, brute_aupro(images, fpr_limit), 1e-9) << "trial " << trial;
+    EXPECT_NEAR(curve_area(pixel.pro_curve) / fpr_limit, *pixel.aupro, 1e-12) << "trial " << trial;
+  }
+}
+
+// Maps with 100 000 distinct scores: the plotted curve keeps a small part of them, every one within a plot cell
+// (1/250 of each axis) of a point of the exact curve, rising, from (0, 0) to the limit, with the AUPRO's area.
+TEST(PixelMetrics, ProCurveIsThinnedForPlottingWithoutChangingItsArea) {
+  std::mt19937 rng(5);
+  std::vector<TestImage> images(25);
+  std::normal_distribution<float> noise(0.0f, 1.0f);
+  for (TestImage& image : images) {
+    image.height = image.width = 64;
+    const int cx = std::uniform_int_distribution<int>(8, 56)(rng), cy = std::uniform_int_distribution<int>(8, 56)(rng);
+    const int radius = std::uniform_int_distribution<int>(0, 7)(rng);  // 0: a normal image
+    for (int y = 0; y < 64; ++y)
+      for (int x = 0; x < 64; ++x) {
+        const bool inside = radius > 0 && (x - cx) * (x - cx) + (y - cy) * (y - cy) <= radius * radius;
+        image.mask.push_back(inside ? 255 : 0);
+        image.map.push_back(noise(rng) + (inside ? 1.5f : 0.0f));
+      }
+  }
+  const double limit = 0.3;
+  const PixelMetrics pixel = pixel_metrics(images, {.fpr_limit = limit});
+  ASSERT_TRUE(pixel.aupro);
+  const std::vector<CurvePoint>& curve = pixel.pro_curve;
+  EXPECT_NEAR(curve_area(curve) / limit, *pixel.aupro, 1e-12);
+  ASSERT_GE(curve.size(), 2u);
+  EXPECT_LT(curve.size(), 3u * (250 + 250));
+  EXPECT_EQ(curve.front().x, 0.0);
+  EXPECT_EQ(curve.front().y, 0.0);
+  EXPECT_DOUBLE_EQ(curve.back().x, limit);
+  for (size_t i = 1; i < curve.size(); ++i) {
+    EXPECT_GE(curve[i].x, curve[i - 1].x) << i;
+    EXPECT_GE(curve[i].y, curve[i - 1].y) << i;
+  }
+
+  // The exact curve, from a sort of all pixels (distinct scores, so one point per pixel).
+  int regions = 0;
+  std::vector<std::pair<float, int>> pixels;  // score, region (0 normal)
+  for (const TestImage& image : images) {
+    const std::vector<int> labels = flood_fill_regions(image, regions);
+    for (size_t i = 0; i < labels.size(); ++i) pixels.emplace_back(image.map[i], labels[i]);
+  }
+  std::vector<double> size(regions + 1, 0);
+  for (const auto& p : pixels) size[p.second] += 1;
+  std::sort(pixels.begin(), pixels.end(), std::greater<>());
+  std::vector<CurvePoint> exact{{0, 0}};
+  double normal = 0, pro = 0;
+  for (const auto& [score, region] : pixels) {
+    if (region == 0) normal += 1;
+    else pro += 1.0 / (size[region] * regions);
+    exact.push_back({normal / size[0], pro});
+    if (exact.back().x > limit) break;
+  }
+  EXPECT_GT(exact.size(), 10 * curve.size()) << "the test must thin";
+  for (const CurvePoint& p : curve) {
+    const bool near = std::any_of(exact.begin(), exact.end(), [&](const CurvePoint& q) {
+      return std::abs(p.x - q.x) <= limit / 250 && std::abs(p.y - q.y) <= 1.0 / 250;
+    });
+    EXPECT_TRUE(near) << p.x << ", " << p.y;
   }
 }

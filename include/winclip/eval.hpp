@@ -82,13 +82,31 @@ struct ImageScore {
   float score = 0;  // the image score the metrics saw
 };
 
+// What a decision rule does to the test images: image FPR, TPR, precision and F1; empty where the test set
+// cannot define one (as averages: the mean of the defined values, empty where none is).
+struct RealisedRates {
+  std::optional<double> fpr, tpr, precision, f1;
+};
+
+// The rates in report order: their name in metrics.json's "calibrated", table heading and table.csv column.
+struct RateField {
+  const char* name;
+  const char* heading;
+  const char* column;
+  std::optional<double> RealisedRates::*value;
+};
+const std::array<RateField, 4>& rate_fields();
+
+// Mean of each rate over `values`, skipping empty ones.
+RealisedRates average_rates(const std::vector<RealisedRates>& values);
+
 // The calibrated decision rule (docs/eval.md, Calibrated thresholds) applied to the test images: an image is
 // flagged when its score is above the threshold.
 struct CalibratedRates {
   double threshold = 0;
   int64_t calibration_images = 0, rank = 0;
   double target_fpr = 0;
-  std::optional<double> fpr, tpr, precision, f1;  // empty when the test set cannot define them
+  RealisedRates realised;
 };
 
 struct SeedResult {
@@ -96,6 +114,25 @@ struct SeedResult {
   Metrics metrics;
   std::optional<CalibratedRates> calibrated;  // with EvalOptions::calibrate
   std::vector<ImageScore> scores;  // per test image, in test order
+  std::vector<CurvePoint> pro_curve;  // with pixel metrics: PixelMetrics::pro_curve (FPR up to 0.3, PRO)
+};
+
+// A test image of report.html's gallery: a thumbnail of its heat-map overlay with the ground-truth contour.
+struct GalleryImage {
+  std::filesystem::path image;
+  bool anomalous = false;
+  float score = 0;
+  std::string png;  // the thumbnail, PNG bytes
+};
+
+// The worst-ranked test images of a category's first draw: the defective ones with the lowest scores and the
+// good ones with the highest, at most three each; with a calibrated threshold only those on the wrong side of
+// it (false negatives: score at or below it; false positives: above it).
+struct Gallery {
+  uint64_t seed = 0;
+  std::optional<double> threshold;  // the calibrated threshold the images were chosen by
+  float range_min = 0, range_max = 0;  // the heat maps' shared colour range
+  std::vector<GalleryImage> worst_defective, worst_good;
 };
 
 // Mean over seeds (or categories), and the spread when there are several seeds.
@@ -109,6 +146,8 @@ struct CategoryResult {
   int n_images = 0;
   std::vector<SeedResult> seeds;
   MetricSummary summary;
+  std::optional<RealisedRates> calibrated;  // with EvalOptions::calibrate: the mean over seeds
+  Gallery gallery;
 };
 
 struct EvalResult {
@@ -117,6 +156,7 @@ struct EvalResult {
   std::vector<CategoryResult> categories;
   std::vector<Metrics> mean_per_seed;  // macro average over categories, one per seed
   MetricSummary mean;
+  std::optional<RealisedRates> calibrated;  // with EvalOptions::calibrate: the mean over categories
   std::vector<std::string> warnings;  // undefined metrics, means over fewer categories
 };
 
@@ -134,9 +174,11 @@ Metrics average_metrics(const std::vector<Metrics>& values, const std::vector<st
 // Population standard deviation (ddof 0) of each metric over its defined values.
 Metrics metric_spread(const std::vector<Metrics>& values);
 
-// OUT/report.html: the summary table (the numbers of metrics.json, in percent) and per category and seed the
-// image ROC and PR curves (drawn through the very sweep points the metrics use), a histogram of good vs
-// defective scores with the calibrated threshold marked; self-contained (inline SVG, no scripts or fonts).
+// OUT/report.html: the summary table (the numbers of metrics.json, in percent, the calibrated rates included),
+// per category and seed the image ROC and PR curves (drawn through the very sweep points the metrics use), the
+// pixel PRO curve to FPR 0.3 (whose drawn area is the AUPRO), a histogram of good vs defective scores with the
+// calibrated threshold marked, and per category the gallery; self-contained (inline SVG and PNG data URIs, no
+// scripts or fonts).
 std::string format_eval_html(const EvalResult& result);
 
 // OUT/metrics.json, OUT/report.html, OUT/table.md, OUT/table.csv, and with `with_scores` OUT/scores.csv (category, seed,
@@ -144,7 +186,8 @@ std::string format_eval_html(const EvalResult& result);
 void write_eval_report(const EvalResult& result, const std::filesystem::path& out, bool with_scores);
 
 // The paper-style table: one row per category, then the mean; percent with one decimal, "mean ± std"
-// with several seeds, "–" for an undefined metric. Markdown, padded so it also reads as plain text.
+// with several seeds, "–" for an undefined metric; with calibrated rates, their means in four more columns.
+// Markdown, padded so it also reads as plain text.
 std::string format_eval_table(const EvalResult& result);
 
 }  // namespace winclip

@@ -52,6 +52,11 @@ struct OperatingCurve {
 };
 OperatingCurve operating_curve(std::span<const float> scores, std::span<const uint8_t> labels);
 
+// A point of a curve as report.html plots it.
+struct CurvePoint {
+  double x = 0, y = 0;
+};
+
 struct PixelMetricOptions {
   double fpr_limit = 0.3;  // AUPRO integrates PRO over FPR in [0, fpr_limit] and divides by fpr_limit
 };
@@ -60,6 +65,9 @@ struct PixelMetrics {
   std::optional<double> auroc;   // needs anomalous and normal pixels
   std::optional<double> aupro;   // needs anomalous and normal pixels
   std::optional<double> f1_max;  // needs anomalous pixels
+  // The PRO curve the AUPRO integrates, x = FPR from 0 to fpr_limit, y = PRO, thinned for plotting so that its
+  // trapezoid area divided by fpr_limit is still the AUPRO (src/eval/thinned_curve.hpp); empty with aupro.
+  std::vector<CurvePoint> pro_curve;
   std::vector<std::string> warnings;
 };
 

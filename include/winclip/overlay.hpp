@@ -1,6 +1,8 @@
 #pragma once
 // Pictures for people: the anomaly map as a heat map over the original image, and thresholded masks, both
 // at the original image's resolution.
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +25,10 @@ struct OverlayOptions {
 Tensor map_to_original(const Tensor& map, int width, int height, ResizeMode mode);
 
 Image render_overlay(const Image& original, const Tensor& map, ResizeMode mode, const OverlayOptions& options);
+
+// Draws onto `image` the outline of where `map` ([S, S] in model-input space, like an anomaly map or a ground
+// truth of 0/1) exceeds `threshold`, brought onto the image as render_overlay brings its map; colour in RGB.
+void draw_contour(Image& image, const Tensor& map, ResizeMode mode, float threshold, std::array<uint8_t, 3> colour);
 
 // 255 where the map (at the original resolution) exceeds the threshold, else 0; one channel.
 std::vector<uint8_t> threshold_mask(const Tensor& original_map, float threshold);

@@ -22,7 +22,9 @@ MaskRegions find_regions(std::span<const uint8_t> mask, int height, int width) {
 ProArea::ProArea(double fpr_limit, int64_t negatives, std::span<const uint32_t> region_sizes)
     : fpr_limit_(fpr_limit),
       negatives_(static_cast<double>(negatives)),
-      complete_(negatives == 0 || region_sizes.empty()) {
+      complete_(negatives == 0 || region_sizes.empty()),
+      // Cells of 1/250 of the plot: under a pixel of report.html's 240-pixel plots.
+      curve_(fpr_limit / 250.0, 1.0 / 250.0) {
   inverse_region_size_.reserve(region_sizes.size());
   for (uint32_t size : region_sizes) inverse_region_size_.push_back(1.0 / size);
 }
@@ -31,6 +33,11 @@ std::optional<double> ProArea::aupro() const {
   if (inverse_region_size_.empty() || negatives_ == 0) return std::nullopt;
   // The sweep ends at FPR 1 >= limit, so by now the area covers [0, limit].
   return area_ / fpr_limit_;
+}
+
+std::vector<CurvePoint> ProArea::curve() const {
+  if (!aupro()) return {};
+  return curve_.points();
 }
 
 }  // namespace winclip::eval

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "eval/labelled_scores.hpp"
+#include "eval/thinned_curve.hpp"
 
 namespace winclip::eval {
 
@@ -35,16 +36,20 @@ class ProArea {
     if (fpr > fpr_limit_) {
       const double pro_at_limit = pro_ + (pro - pro_) * (fpr_limit_ - fpr_) / (fpr - fpr_);
       area_ += (fpr_limit_ - fpr_) * (pro_ + pro_at_limit) / 2.0;
+      curve_.add({fpr_limit_, pro_at_limit});
       complete_ = true;
       return;
     }
     area_ += (fpr - fpr_) * (pro + pro_) / 2.0;
+    curve_.add({fpr, pro});
     fpr_ = fpr;
     pro_ = pro;
   }
 
   // After the whole sweep; empty without regions or without normal pixels.
   std::optional<double> aupro() const;
+  // The curve integrated, (FPR, PRO) from (0, 0), thinned for plotting; empty when aupro() is.
+  std::vector<CurvePoint> curve() const;
 
  private:
   double fpr_limit_;
@@ -55,6 +60,7 @@ class ProArea {
   double pro_ = 0;
   double area_ = 0;
   bool complete_;  // the limit was passed, or there is nothing to integrate
+  ThinnedCurve curve_;
 };
 
 }  // namespace winclip::eval

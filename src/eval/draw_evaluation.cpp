@@ -111,11 +111,12 @@ CalibratedRates calibrated_rates(const CategoryContext& context, uint64_t seed, 
     (labels[i] ? positives : negatives)++;
     if (flagged) (labels[i] ? tp : fp)++;
   }
-  if (negatives) rates.fpr = static_cast<double>(fp) / static_cast<double>(negatives);
-  if (positives) rates.tpr = static_cast<double>(tp) / static_cast<double>(positives);
-  if (tp + fp) rates.precision = static_cast<double>(tp) / static_cast<double>(tp + fp);
-  if (rates.tpr && rates.precision)
-    rates.f1 = *rates.tpr + *rates.precision > 0 ? 2 * *rates.tpr * *rates.precision / (*rates.tpr + *rates.precision) : 0.0;
+  RealisedRates& r = rates.realised;
+  if (negatives) r.fpr = static_cast<double>(fp) / static_cast<double>(negatives);
+  if (positives) r.tpr = static_cast<double>(tp) / static_cast<double>(positives);
+  if (tp + fp) r.precision = static_cast<double>(tp) / static_cast<double>(tp + fp);
+  if (r.tpr && r.precision)
+    r.f1 = *r.tpr + *r.precision > 0 ? 2 * *r.tpr * *r.precision / (*r.tpr + *r.precision) : 0.0;
   return rates;
 }
 
@@ -160,6 +161,7 @@ SeedResult evaluate_draw(const CategoryContext& context, uint64_t seed, std::vec
     result.metrics.pixel_auroc = pixel.auroc;
     result.metrics.pixel_aupro = pixel.aupro;
     result.metrics.pixel_f1max = pixel.f1_max;
+    result.pro_curve = pixel.pro_curve;
     add_warnings(category.name, pixel.warnings, warnings);
   }
   if (options.calibrate > 0) result.calibrated = calibrated_rates(context, seed, references, scores, labels);

@@ -33,23 +33,16 @@ ordered_json seed_entry(uint64_t seed, const Metrics& metrics) {
 
 ordered_json optional_json(const std::optional<double>& v) { return v ? ordered_json(*v) : ordered_json(); }
 
-ordered_json calibrated_json(const CalibratedRates& r) {
-  return {{"threshold", r.threshold}, {"target_fpr", r.target_fpr}, {"calibration_images", r.calibration_images},
-          {"rank", r.rank}, {"fpr", optional_json(r.fpr)}, {"tpr", optional_json(r.tpr)},
-          {"precision", optional_json(r.precision)}, {"f1", optional_json(r.f1)}};
+ordered_json rates_json(const RealisedRates& rates) {
+  ordered_json out = ordered_json::object();
+  for (const RateField& field : rate_fields()) out[field.name] = optional_json(rates.*field.value);
+  return out;
 }
 
-// The mean over seeds of each realised rate, skipping seeds where it is undefined.
-ordered_json mean_calibrated_json(const std::vector<SeedResult>& seeds) {
-  ordered_json out;
-  for (auto [name, member] : {std::pair{"fpr", &CalibratedRates::fpr}, std::pair{"tpr", &CalibratedRates::tpr},
-                              std::pair{"precision", &CalibratedRates::precision}, std::pair{"f1", &CalibratedRates::f1}}) {
-    double sum = 0;
-    int count = 0;
-    for (const auto& s : seeds)
-      if (s.calibrated && (*s.calibrated).*member) sum += *((*s.calibrated).*member), ++count;
-    out[name] = count ? ordered_json(sum / count) : ordered_json();
-  }
+ordered_json calibrated_json(const CalibratedRates& r) {
+  ordered_json out = {{"threshold", r.threshold}, {"target_fpr", r.target_fpr},
+                      {"calibration_images", r.calibration_images}, {"rank", r.rank}};
+  out.update(rates_json(r.realised));
   return out;
 }
 
@@ -69,7 +62,7 @@ ordered_json metrics_json(const EvalResult& result) {
       entry["per_seed"].push_back(seed_entry(s.seed, s.metrics));
       if (s.calibrated) entry["per_seed"].back()["calibrated"] = calibrated_json(*s.calibrated);
     }
-    if (!c.seeds.empty() && c.seeds.front().calibrated) entry["calibrated"] = mean_calibrated_json(c.seeds);
+    if (c.calibrated) entry["calibrated"] = rates_json(*c.calibrated);
     categories[c.name] = std::move(entry);
     total_images += c.n_images;
   }
@@ -78,6 +71,7 @@ ordered_json metrics_json(const EvalResult& result) {
   put_metrics(mean, result.mean.mean, result.mean.std);
   mean["n_images"] = total_images;
   mean["n_categories"] = result.categories.size();
+  if (result.calibrated) mean["calibrated"] = rates_json(*result.calibrated);
   mean["per_seed"] = ordered_json::array();
   for (size_t s = 0; s < result.seeds.size(); ++s)
     mean["per_seed"].push_back(seed_entry(result.seeds[s], result.mean_per_seed[s]));
@@ -99,16 +93,17 @@ struct TableRow {
   std::string name;
   int n_images = 0;
   const MetricSummary* summary = nullptr;
+  const std::optional<RealisedRates>* calibrated = nullptr;
 };
 
 std::vector<TableRow> table_rows(const EvalResult& result) {
   std::vector<TableRow> rows;
   int total = 0;
   for (const auto& c : result.categories) {
-    rows.push_back({c.name, c.n_images, &c.summary});
+    rows.push_back({c.name, c.n_images, &c.summary, &c.calibrated});
     total += c.n_images;
   }
-  rows.push_back({"mean", total, &result.mean});
+  rows.push_back({"mean", total, &result.mean, &result.calibrated});
   return rows;
 }
 
@@ -129,6 +124,8 @@ std::string table_csv(const EvalResult& result) {
   std::string csv = "category,n_images";
   for (const MetricField& field : metric_fields())
     csv.append(",").append(field.name).append(spread ? std::string(",") + field.name + "_std" : "");
+  if (result.calibrated)
+    for (const RateField& field : rate_fields()) csv.append(",").append(field.column);
   csv += "\n";
   for (const TableRow& row : table_rows(result)) {
     csv.append(csv_field(row.name)).append(",").append(std::to_string(row.n_images));
@@ -136,6 +133,9 @@ std::string table_csv(const EvalResult& result) {
       csv.append(",").append(percent(row.summary->mean.*field.value));
       if (spread) csv.append(",").append(row.summary->std ? percent((*row.summary->std).*field.value) : "");
     }
+    if (result.calibrated)
+      for (const RateField& field : rate_fields())
+        csv.append(",").append(*row.calibrated ? percent((**row.calibrated).*field.value) : "");
     csv += "\n";
   }
   return csv;
@@ -156,9 +156,16 @@ std::string scores_csv(const EvalResult& result) {
 std::string format_eval_table(const EvalResult& result) {
   std::vector<std::vector<std::string>> cells = {{"category", "images"}};
   for (const MetricField& field : metric_fields()) cells[0].push_back(field.heading);
+  if (result.calibrated)
+    for (const RateField& field : rate_fields()) cells[0].push_back(field.heading);
   for (const TableRow& row : table_rows(result)) {
     std::vector<std::string> line = {row.name, std::to_string(row.n_images)};
     for (const MetricField& field : metric_fields()) line.push_back(table_cell(*row.summary, field));
+    if (result.calibrated)
+      for (const RateField& field : rate_fields()) {
+        const std::optional<double> rate = *row.calibrated ? (**row.calibrated).*field.value : std::nullopt;
+        line.push_back(rate ? percent(rate) : "–");
+      }
     cells.push_back(std::move(line));
   }
   std::vector<size_t> width(cells[0].size(), 3);

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "eval/draw_evaluation.hpp"
+#include "eval/report_gallery.hpp"
 #include "eval/result_cache.hpp"
 #include "checkpoint/checkpoint.hpp"
 #include "winclip/error.hpp"
@@ -141,11 +142,16 @@ CategoryResult evaluate_category(const eval::CategoryContext& context, const std
                                  std::vector<std::string>& warnings) {
   CategoryResult result{.name = context.category.name, .n_images = static_cast<int>(context.category.test.size())};
   std::vector<Metrics> per_seed;
+  std::vector<RealisedRates> rates;
   for (uint64_t seed : seeds) {
     result.seeds.push_back(eval::evaluate_draw(context, seed, warnings));
     per_seed.push_back(result.seeds.back().metrics);
+    if (result.seeds.back().calibrated) rates.push_back(result.seeds.back().calibrated->realised);
   }
   result.summary = summarize_seeds(per_seed, seeds, warnings);
+  if (!rates.empty()) result.calibrated = average_rates(rates);
+  // One draw's gallery: the thumbnails of every draw would multiply the report's size by the seeds.
+  result.gallery = eval::worst_images(context, result.seeds.front());
   return result;
 }
 
@@ -159,6 +165,10 @@ void average_categories(EvalResult& result) {
     result.mean_per_seed.push_back(average_metrics(per_category, names, "categories", result.warnings));
   }
   result.mean = summarize_seeds(result.mean_per_seed, result.seeds, result.warnings);
+  std::vector<RealisedRates> rates;
+  for (const auto& c : result.categories)
+    if (c.calibrated) rates.push_back(*c.calibrated);
+  if (!rates.empty()) result.calibrated = average_rates(rates);
 }
 
 }  // namespace

@@ -18,6 +18,28 @@ const std::array<MetricField, 6>& metric_fields() {
   return fields;
 }
 
+const std::array<RateField, 4>& rate_fields() {
+  static const std::array<RateField, 4> fields = {{
+      {"fpr", "cal. FPR", "calibrated_fpr", &RealisedRates::fpr},
+      {"tpr", "cal. TPR", "calibrated_tpr", &RealisedRates::tpr},
+      {"precision", "cal. precision", "calibrated_precision", &RealisedRates::precision},
+      {"f1", "cal. F1", "calibrated_f1", &RealisedRates::f1},
+  }};
+  return fields;
+}
+
+RealisedRates average_rates(const std::vector<RealisedRates>& values) {
+  RealisedRates mean;
+  for (const RateField& field : rate_fields()) {
+    double sum = 0;
+    int defined = 0;
+    for (const auto& v : values)
+      if (const auto& rate = v.*field.value) sum += *rate, ++defined;
+    if (defined) mean.*field.value = sum / defined;
+  }
+  return mean;
+}
+
 Metrics average_metrics(const std::vector<Metrics>& values, const std::vector<std::string>& names,
                         const std::string& what, std::vector<std::string>& warnings) {
   Metrics mean;

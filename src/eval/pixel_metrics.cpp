@@ -92,6 +92,7 @@ PixelMetrics PixelMetricsAccumulator::finish() {
   PixelMetrics metrics;
   metrics.auroc = roc.auroc();
   metrics.aupro = pro.aupro();
+  metrics.pro_curve = pro.curve();
   metrics.f1_max = precision_recall.f1_max();
   if (positives == 0) {
     metrics.warnings.push_back("no anomalous pixel: pixel AUROC, AUPRO and pixel F1-max are undefined");

@@ -37,6 +37,23 @@ std::vector<uint8_t> threshold_mask(const Tensor& original_map, float threshold)
   return mask;
 }
 
+namespace {
+// The outline of mask's nonzero pixels, about 1/200 of the image's shorter side wide.
+void draw_mask_outline(cv::Mat& picture, const std::vector<uint8_t>& mask, const cv::Scalar& colour) {
+  cv::Mat m(picture.rows, picture.cols, CV_8U, const_cast<uint8_t*>(mask.data()));
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(m, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+  const int thickness = std::max(1, std::min(picture.cols, picture.rows) / 200);
+  cv::drawContours(picture, contours, -1, colour, thickness, cv::LINE_AA);
+}
+}  // namespace
+
+void draw_contour(Image& image, const Tensor& map, ResizeMode mode, float threshold, std::array<uint8_t, 3> colour) {
+  const auto mask = threshold_mask(map_to_original(map, image.width, image.height, mode), threshold);
+  cv::Mat rgb(image.height, image.width, CV_8UC3, image.rgb.data());
+  draw_mask_outline(rgb, mask, cv::Scalar(colour[0], colour[1], colour[2]));
+}
+
 Image render_overlay(const Image& original, const Tensor& map, ResizeMode mode, const OverlayOptions& options) {
   const Tensor full = map_to_original(map, original.width, original.height, mode);
   const auto [lo_it, hi_it] = std::minmax_element(full.data.begin(), full.data.end());
@@ -52,14 +69,8 @@ Image render_overlay(const Image& original, const Tensor& map, ResizeMode mode, 
   cv::Mat bgr, blended;
   cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
   cv::addWeighted(bgr, 1.0 - options.alpha, heat, options.alpha, 0.0, blended);
-  if (options.threshold) {
-    const auto mask = threshold_mask(full, *options.threshold);
-    cv::Mat m(original.height, original.width, CV_8U, const_cast<uint8_t*>(mask.data()));
-    std::vector<std::vector<cv::Point>> contours;
-    cv::findContours(m, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
-    const int thickness = std::max(1, std::min(original.width, original.height) / 200);
-    cv::drawContours(blended, contours, -1, cv::Scalar(255, 255, 255), thickness, cv::LINE_AA);
-  }
+  if (options.threshold)
+    draw_mask_outline(blended, threshold_mask(full, *options.threshold), cv::Scalar(255, 255, 255));
   cv::cvtColor(blended, blended, cv::COLOR_BGR2RGB);
   Image out;
   out.width = original.width;
