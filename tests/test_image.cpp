@@ -264,3 +264,35 @@ TEST(CollectImages, MissingPathAndImagelessDirectoryAreErrors) {
     expect_mentions(e.what(), "no image files");
   }
 }
+
+TEST(Image, HeaderClaimingMorePixelsThanTheLimitIsRefusedBeforeDecoding) {
+  const std::string png = test::read_bytes(test::data_path("winclip/images/test_0_good.png"));
+  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(png.data()), png.size());
+  const Image decoded = decode_image_bytes(bytes, "good.png");
+  const uint64_t pixels = static_cast<uint64_t>(decoded.width) * static_cast<uint64_t>(decoded.height);
+  EXPECT_NO_THROW(decode_image_bytes(bytes, "good.png", DecodeLimits{.max_pixels = pixels}));
+  try {
+    decode_image_bytes(bytes, "good.png", DecodeLimits{.max_pixels = pixels - 1});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string expected = "good.png: PNG header claims " + std::to_string(decoded.width) + "×" +
+                                 std::to_string(decoded.height) + " pixels, more than the limit of " +
+                                 std::to_string(pixels - 1);
+    EXPECT_EQ(std::string(e.what()).find(expected), 0u) << e.what();
+  }
+  // A BMP's header: 54 bytes of headers for 70000 × -70000 (top-down) pixels, no pixel data.
+  std::string bmp = "BM" + std::string(12, '\0');
+  auto le32 = [&](uint32_t v) { for (int i = 0; i < 4; ++i) bmp += static_cast<char>((v >> (8 * i)) & 0xff); };
+  le32(40);
+  le32(70000);
+  le32(static_cast<uint32_t>(-70000));
+  bmp += std::string(28, '\0');
+  const std::span<const uint8_t> bmp_bytes(reinterpret_cast<const uint8_t*>(bmp.data()), bmp.size());
+  try {
+    decode_image_bytes(bmp_bytes, "huge.bmp");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("huge.bmp: BMP header claims 70000×70000 pixels"), std::string::npos)
+        << e.what();
+  }
+}

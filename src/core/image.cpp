@@ -77,10 +77,18 @@ std::vector<uint8_t> read_file(const std::filesystem::path& path, const std::str
 
 }  // namespace
 
-Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name) {
+Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name, const DecodeLimits& limits) {
   if (bytes.empty()) throw Error(name, "empty file");
   if (bytes.size() > static_cast<size_t>(INT_MAX)) throw Error(name, "file too large to decode (over 2 GiB)");
   const std::string_view format = sniff_image_format(bytes);
+  if (const auto size = image_header_size(bytes, format)) {
+    // Both at most 2^32 (PNG, BMP) or 2^16 (JPEG): the product cannot overflow.
+    const uint64_t pixels = size->width * size->height;
+    if (pixels > limits.max_pixels)
+      throw Error(name, std::string(format) + " header claims " + std::to_string(size->width) + "×" +
+                            std::to_string(size->height) + " pixels, more than the limit of " +
+                            std::to_string(limits.max_pixels) + " (DecodeLimits::max_pixels)");
+  }
   if (const std::string problem = image_container_problem(bytes, format); !problem.empty()) throw Error(name, problem);
   silence_opencv_logging();
   cv::Mat decoded;
@@ -100,9 +108,9 @@ Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name
   return to_rgb(decoded, name);
 }
 
-Image decode_image(const std::filesystem::path& path) {
+Image decode_image(const std::filesystem::path& path, const DecodeLimits& limits) {
   const std::string name = path.string();
-  return decode_image_bytes(read_file(path, name), name);
+  return decode_image_bytes(read_file(path, name), name, limits);
 }
 
 }  // namespace winclip

@@ -62,7 +62,53 @@ std::string jpeg_problem(std::span<const uint8_t> bytes) {
   return "truncated JPEG data (no end-of-image marker)";
 }
 
+bool is_start_of_frame(uint8_t m) { return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC; }
+
+// The first SOFn segment's dimensions (precision, height, width after the length).
+std::optional<HeaderSize> jpeg_frame_size(std::span<const uint8_t> bytes) {
+  const size_t n = bytes.size();
+  size_t pos = 2;
+  while (pos < n) {
+    while (pos < n && bytes[pos] != 0xFF) ++pos;
+    while (pos < n && bytes[pos] == 0xFF) ++pos;
+    if (pos >= n) break;
+    const uint8_t marker = bytes[pos++];
+    if (marker == 0xD9 || marker == 0xDA) break;  // EOI, or a scan before any frame header
+    if (marker == 0x01 || is_restart_marker(marker)) continue;
+    if (n - pos < 2) break;
+    const size_t length = static_cast<size_t>(bytes[pos]) << 8 | bytes[pos + 1];
+    if (is_start_of_frame(marker) && length >= 7 && n - pos >= 7)
+      return HeaderSize{static_cast<uint64_t>(bytes[pos + 5]) << 8 | bytes[pos + 6],
+                        static_cast<uint64_t>(bytes[pos + 3]) << 8 | bytes[pos + 4]};
+    if (length < 2) break;
+    pos += length;
+  }
+  return std::nullopt;
+}
+
+int64_t read_le_signed(const uint8_t* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = v << 8 | p[i];
+  const uint64_t sign = uint64_t{1} << (8 * bytes - 1);
+  return static_cast<int64_t>(v ^ sign) - static_cast<int64_t>(sign);
+}
+
+uint64_t magnitude(int64_t v) { return v < 0 ? static_cast<uint64_t>(-v) : static_cast<uint64_t>(v); }
+
 }  // namespace
+
+std::optional<HeaderSize> image_header_size(std::span<const uint8_t> bytes, std::string_view format) {
+  if (format == "PNG" && bytes.size() >= 24 && std::equal(bytes.begin() + 12, bytes.begin() + 16, "IHDR"))
+    return HeaderSize{read_be32(bytes.data() + 16), read_be32(bytes.data() + 20)};
+  if (format == "JPEG") return jpeg_frame_size(bytes);
+  if (format == "BMP" && bytes.size() >= 26) {
+    // BITMAPCOREHEADER (12 bytes) has 16-bit sizes; every later header 32-bit ones, height negative top-down.
+    if (read_le_signed(bytes.data() + 14, 4) == 12)
+      return HeaderSize{magnitude(read_le_signed(bytes.data() + 18, 2)), magnitude(read_le_signed(bytes.data() + 20, 2))};
+    return HeaderSize{magnitude(read_le_signed(bytes.data() + 18, 4)), magnitude(read_le_signed(bytes.data() + 22, 4))};
+  }
+  return std::nullopt;
+}
 
 std::string_view sniff_image_format(std::span<const uint8_t> bytes) {
   const auto starts_with = [&](std::string_view magic, size_t at = 0) {
