@@ -225,13 +225,15 @@ TEST(CliEvalResume, KilledWithSigkillAtAnyPointResumesToIdenticalResults) {
   const fs::path out = resumed.path();
   const std::vector<std::pair<std::string, std::function<bool()>>> points = {
       {"first entry", [&] { return !finished_images(out).empty(); }},
-      {"middle entry", [&] { return finished_images(out).size() >= total / 2; }},
+      {"middle entry", [&] { return finished_images(out).size() >= total / 4; }},
       {"first category's maps", [&] { return fs::exists(out / "maps" / "bottle"); }},
       {"last entry", [&] { return finished_images(out).size() >= total; }},
   };
   for (size_t i = 0; i < points.size(); ++i) {
     SCOPED_TRACE(points[i].first);
     const auto before = finished_images(out);
+    // Each point is reached in its own run: the first category is not finished before the third.
+    if (i < 3) ASSERT_FALSE(fs::exists(out / "maps" / "bottle"));
     const fs::path err = logs / ("kill" + std::to_string(i) + ".err");
     const int status = kill_when(args(resumed), err, points[i].second);
     // The last point may come too late to kill: the run is all but done then.
