@@ -69,14 +69,20 @@ void negate_middle_weights(const fs::path& file) {
   test::write_bytes(file, bytes);
 }
 
+// A category of 4 test images (batches of 2) at `root`, evaluated into `out` with its maps saved; the options.
+EvalOptions first_run_with_maps(const fs::path& root, const fs::path& out) {
+  test::make_mvtec_category(root, "bottle", test::kEvalSpec);
+  EvalOptions o = test::eval_options_for(root, out);
+  o.save_maps = true;
+  write_eval_report(run_eval(tiny_model(), o), out, false);
+  return o;
+}
+
 }  // namespace
 
 TEST(EvalCache, ResumeComputesOnlyUnfinishedBatchesToIdenticalMetrics) {
   test::TempDir root, out;
-  test::make_mvtec_category(root.path(), "bottle", test::kEvalSpec);  // 4 test images: batches of 2
-  EvalOptions o = test::eval_options_for(root.path(), out.path());
-  o.save_maps = true;
-  write_eval_report(run_eval(tiny_model(), o), out.path(), false);
+  const EvalOptions o = first_run_with_maps(root.path(), out.path());
   const std::string first_metrics = test::read_bytes(out / "metrics.json");
 
   // As if killed while the second batch was being written: one of its images has no score yet.
@@ -105,10 +111,7 @@ TEST(EvalCache, ResumeComputesOnlyUnfinishedBatchesToIdenticalMetrics) {
 // the others are read back, and the results are those of the first run.
 TEST(EvalCache, DamagedEntriesAreComputedAgain) {
   test::TempDir root, out;
-  test::make_mvtec_category(root.path(), "bottle", test::kEvalSpec);  // 4 test images: batches of 2
-  EvalOptions o = test::eval_options_for(root.path(), out.path());
-  o.save_maps = true;
-  write_eval_report(run_eval(tiny_model(), o), out.path(), false);
+  const EvalOptions o = first_run_with_maps(root.path(), out.path());
   const std::string first_metrics = test::read_bytes(out / "metrics.json");
   std::map<fs::path, std::string> first_maps;
   for (const auto& f : fs::recursive_directory_iterator(out / "maps"))

@@ -128,6 +128,14 @@ void expect_kept(const std::map<fs::path, std::pair<ino_t, ino_t>>& before, cons
   }
 }
 
+// One-shot evaluation of the MVTec layout at `root`, one image per batch, maps saved.
+std::vector<std::string> eval_args(const fs::path& root, const fs::path& cache, const std::string& seeds,
+                                   const fs::path& out) {
+  return {"eval", "--model", test::model_dir().string(), "--cache-dir", cache.string(), "--dataset", "mvtec",
+          "--root", root.string(), "--shots", "1", "--seeds", seeds, "--batch-size", "1", "--save-maps",
+          "--out", out.string()};
+}
+
 // The reports, maps and masks of `resumed` are byte for byte those of `whole`.
 void expect_same_outputs(const fs::path& whole, const fs::path& resumed) {
   for (const char* file : {"metrics.json", "table.md", "table.csv", "scores.csv", "report.html"})
@@ -146,12 +154,7 @@ void expect_same_outputs(const fs::path& whole, const fs::path& resumed) {
 TEST(CliEvalResume, InterruptedRunsResumeWithoutRecomputingToIdenticalResults) {
   test::TempDir root, whole, resumed, cache, logs;
   test::make_mvtec_category(root.path(), "bottle", kSpec);
-  auto args = [&](const test::TempDir& out) {
-    return std::vector<std::string>{"eval", "--model", test::model_dir().string(), "--cache-dir",
-                                    cache.path().string(), "--dataset", "mvtec", "--root", root.path().string(),
-                                    "--shots", "1", "--seeds", "0,1", "--batch-size", "1", "--save-maps",
-                                    "--out", out.path().string()};
-  };
+  auto args = [&](const test::TempDir& out) { return eval_args(root.path(), cache.path(), "0,1", out.path()); };
   const auto reference = test::run_cli(args(whole));
   ASSERT_EQ(reference.exit_code, 0) << reference.err;
   const size_t total = finished_images(whole.path()).size();
@@ -211,12 +214,7 @@ TEST(CliEvalResume, KilledWithSigkillAtAnyPointResumesToIdenticalResults) {
   const test::SyntheticSpec spec{.train = 3, .good = 6, .defects = {"hole"}, .per_defect = 6};
   test::make_mvtec_category(root.path(), "bottle", spec);
   test::make_mvtec_category(root.path(), "cable", spec);
-  auto args = [&](const test::TempDir& out) {
-    return std::vector<std::string>{"eval", "--model", test::model_dir().string(), "--cache-dir",
-                                    cache.path().string(), "--dataset", "mvtec", "--root", root.path().string(),
-                                    "--shots", "1", "--seeds", "0", "--batch-size", "1", "--save-maps",
-                                    "--out", out.path().string()};
-  };
+  auto args = [&](const test::TempDir& out) { return eval_args(root.path(), cache.path(), "0", out.path()); };
   const auto reference = test::run_cli(args(whole));
   ASSERT_EQ(reference.exit_code, 0) << reference.err;
   const size_t total = finished_images(whole.path()).size();
