@@ -95,7 +95,10 @@ int detect(const DetectArgs& args) {
   const auto& results = writer.results();
   for (const auto& entry : results["images"]) {
     if (entry["score"].is_null()) {
-      std::printf("%-10s  %s\n", "error", entry["path"].get<std::string>().c_str());
+      // The reason as results.json has it; it names the file itself when it starts with the path.
+      const std::string path = entry["path"].get<std::string>(), reason = entry["error"].get<std::string>();
+      const std::string line = reason.starts_with(path + ": ") ? reason : path + ": " + reason;
+      std::printf("%-10s  %s\n", "error", line.c_str());
       continue;
     }
     const char* verdict = entry["anomalous"].is_null() ? "" : (entry["anomalous"].get<bool>() ? "  ANOMALOUS" : "  ok");

@@ -49,7 +49,7 @@ int serve(const ServeArgs& args) {
   if (options.api_key.empty())
     if (const char* key = std::getenv("WINCLIP_API_KEY"); key) options.api_key = key;
   options.max_body_bytes = static_cast<int64_t>(args.max_body_mb * 1024 * 1024);
-  options.max_image_pixels = args.max_image_pixels;
+  options.image_limits.max_pixels = static_cast<uint64_t>(args.max_image_pixels);
   options.batching = {args.max_batch, std::chrono::milliseconds(args.batch_wait_ms), args.max_queue};
   options.connections.threads = args.threads;
   options.connections.timeouts = {seconds_to_ms(args.read_timeout), seconds_to_ms(args.write_timeout),

@@ -30,7 +30,7 @@ void create_bank_endpoint(ServiceContext& context, const httplib::Request& http_
   Detector detector(context.model,
                     context.detectors.options_for(request.class_name, request.templates, request.raw_class_name),
                     zero_shot->prototypes());
-  detector.add_references(decode_references(request.refs, context.options.max_image_pixels));
+  detector.add_references(decode_references(request.refs, context.options.image_limits));
   const auto bank = context.banks.put(request.name, std::move(detector));
   nlohmann::ordered_json body = bank_json(*bank);
   reply_json(response, 201, {{"name", body["name"]}, {"class", body["class"]}, {"shots", body["shots"]}});

@@ -40,7 +40,7 @@ RequestDetector request_detector(ServiceContext& context, const DetectRequest& r
         throw HttpError(400, "threshold: bank '" + request.bank +
                                  "' has thresholds calibrated for its own references: with ref, give a threshold");
       Detector detector = context.banks.load_detector(request.bank);
-      detector.add_references(decode_references(request.refs, context.options.max_image_pixels));
+      detector.add_references(decode_references(request.refs, context.options.image_limits));
       out.detector = std::make_shared<const Detector>(std::move(detector));
     }
     return out;
@@ -57,7 +57,7 @@ RequestDetector request_detector(ServiceContext& context, const DetectRequest& r
     Detector detector(context.model,
                       context.detectors.options_for(request.class_name, request.templates, request.raw_class_name),
                       zero_shot->prototypes());
-    detector.add_references(decode_references(request.refs, context.options.max_image_pixels));
+    detector.add_references(decode_references(request.refs, context.options.image_limits));
     out.detector = std::make_shared<const Detector>(std::move(detector));
   }
   return out;
@@ -82,7 +82,7 @@ void detect_endpoint(ServiceContext& context, const httplib::Request& http_reque
     try {
       const auto& upload = request.images[i];
       Image image = decode_image_bytes({reinterpret_cast<const uint8_t*>(upload.bytes.data()), upload.bytes.size()},
-                                       upload.name, context.options.max_image_pixels);
+                                       upload.name, context.options.image_limits);
       inputs.push_back(detector.preprocess(image));
       originals[i] = std::move(image);
     } catch (const Error& e) {

@@ -1,7 +1,6 @@
 #pragma once
 // Decoding the reference images of a request: all are needed, so one that cannot be decoded refuses the
 // request (400 naming the field and the file).
-#include <cstdint>
 #include <vector>
 
 #include "serve/request_parsing.hpp"
@@ -9,6 +8,6 @@
 
 namespace winclip::serve {
 
-std::vector<Image> decode_references(const std::vector<Upload>& refs, int64_t max_image_pixels);
+std::vector<Image> decode_references(const std::vector<Upload>& refs, const DecodeLimits& limits);
 
 }  // namespace winclip::serve

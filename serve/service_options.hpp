@@ -17,7 +17,7 @@ struct ServiceOptions {
   std::filesystem::path bank_dir;
   std::string api_key;  // empty: no authentication
   int64_t max_body_bytes = int64_t{64} << 20;
-  int64_t max_image_pixels = 50'000'000;  // width × height of one image
+  DecodeLimits image_limits{.max_pixels = 50'000'000};  // width × height of one image, from its header
   BatcherOptions batching;
   ConnectionLimits connections;
   DetectorOptions detector;  // all but class, templates and naming, which each request gives

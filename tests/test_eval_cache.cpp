@@ -40,6 +40,12 @@ ino_t inode(const fs::path& path) {
   return s.st_ino;
 }
 
+std::map<fs::path, ino_t> inodes(const std::vector<fs::path>& files) {
+  std::map<fs::path, ino_t> found;
+  for (const auto& file : files) found[file] = inode(file);
+  return found;
+}
+
 long run_count(const fs::path& out) {
   return std::distance(fs::directory_iterator(out / "cache"), fs::directory_iterator());
 }
@@ -63,35 +69,73 @@ void negate_middle_weights(const fs::path& file) {
   test::write_bytes(file, bytes);
 }
 
+// A category of 4 test images (batches of 2) at `root`, evaluated into `out` with its maps saved; the options.
+EvalOptions first_run_with_maps(const fs::path& root, const fs::path& out) {
+  test::make_mvtec_category(root, "bottle", test::kEvalSpec);
+  EvalOptions o = test::eval_options_for(root, out);
+  o.save_maps = true;
+  write_eval_report(run_eval(tiny_model(), o), out, false);
+  return o;
+}
+
 }  // namespace
 
 TEST(EvalCache, ResumeComputesOnlyUnfinishedBatchesToIdenticalMetrics) {
   test::TempDir root, out;
-  test::make_mvtec_category(root.path(), "bottle", test::kEvalSpec);  // 4 test images: batches of 2
-  EvalOptions o = test::eval_options_for(root.path(), out.path());
-  o.save_maps = true;
-  write_eval_report(run_eval(tiny_model(), o), out.path(), false);
+  const EvalOptions o = first_run_with_maps(root.path(), out.path());
   const std::string first_metrics = test::read_bytes(out / "metrics.json");
 
   // As if killed while the second batch was being written: one of its images has no score yet.
   const std::vector<fs::path> scores = cached_scores(out.path());
   ASSERT_EQ(scores.size(), 4u);
-  std::map<fs::path, ino_t> before;
-  for (const auto& score : scores) before[score] = inode(score);
+  const std::map<fs::path, ino_t> before = inodes(scores);
   fs::remove(scores[3]);
   write_eval_report(run_eval(tiny_model(), o), out.path(), false);
   EXPECT_EQ(test::read_bytes(out / "metrics.json"), first_metrics);
-  EXPECT_EQ(inode(scores[0]), before[scores[0]]) << "a finished batch was computed again";
-  EXPECT_EQ(inode(scores[1]), before[scores[1]]) << "a finished batch was computed again";
-  EXPECT_NE(inode(scores[2]), before[scores[2]]) << "the unfinished batch is computed whole, as in the first run";
+  EXPECT_EQ(inode(scores[0]), before.at(scores[0])) << "a finished batch was computed again";
+  EXPECT_EQ(inode(scores[1]), before.at(scores[1])) << "a finished batch was computed again";
+  EXPECT_NE(inode(scores[2]), before.at(scores[2])) << "the unfinished batch is computed whole, as in the first run";
   EXPECT_TRUE(fs::exists(scores[3]));
 
-  // A finished image is read back, not recomputed: a doctored cached map shows up in the saved maps.
+  // A cached map replaced by another (valid .npy, stale digest) is noticed and computed again.
   const fs::path cached_map = fs::path(scores[0]).replace_extension(".npy");
+  const fs::path saved = out / "maps/bottle/0" / cached_map.parent_path().filename() / cached_map.filename();
+  const std::string original_map = test::read_bytes(saved);
   write_npy(cached_map, Tensor({240, 240}));
   run_eval(tiny_model(), o);
-  const fs::path saved = out / "maps/bottle/0" / cached_map.parent_path().filename() / cached_map.filename();
-  EXPECT_EQ(read_npy(saved).data, std::vector<float>(240 * 240, 0.0f));
+  EXPECT_EQ(test::read_bytes(saved), original_map);
+}
+
+// What a crash of the machine or a full disk can leave (renames make a killed process leave no such file):
+// a map cut short, an empty score file, a stray temporary. Each damaged entry's batch is computed again,
+// the others are read back, and the results are those of the first run.
+TEST(EvalCache, DamagedEntriesAreComputedAgain) {
+  test::TempDir root, out;
+  const EvalOptions o = first_run_with_maps(root.path(), out.path());
+  const std::string first_metrics = test::read_bytes(out / "metrics.json");
+  std::map<fs::path, std::string> first_maps;
+  for (const auto& f : fs::recursive_directory_iterator(out / "maps"))
+    if (f.is_regular_file()) first_maps[f.path()] = test::read_bytes(f.path());
+  ASSERT_EQ(first_maps.size(), 4u);
+
+  const std::vector<fs::path> scores = cached_scores(out.path());
+  ASSERT_EQ(scores.size(), 4u);
+  const std::map<fs::path, ino_t> before = inodes(scores);
+  const fs::path cut_map = fs::path(scores[0]).replace_extension(".npy");
+  const std::string map_bytes = test::read_bytes(cut_map);
+  test::write_bytes(cut_map, map_bytes.substr(0, map_bytes.size() / 2));
+  test::write_bytes(scores[1], "");
+  const fs::path stray = cut_map.string() + ".tmp.12345.678";
+  test::write_bytes(stray, map_bytes.substr(0, 100));
+
+  write_eval_report(run_eval(tiny_model(), o), out.path(), false);
+  EXPECT_EQ(test::read_bytes(out / "metrics.json"), first_metrics);
+  for (const auto& [path, bytes] : first_maps) EXPECT_EQ(test::read_bytes(path), bytes) << path;
+  EXPECT_NE(inode(scores[0]), before.at(scores[0])) << "a map cut short was read back";
+  EXPECT_NE(inode(scores[1]), before.at(scores[1])) << "an empty score file was read back";
+  EXPECT_EQ(inode(scores[2]), before.at(scores[2])) << "an intact batch was computed again";
+  EXPECT_EQ(inode(scores[3]), before.at(scores[3])) << "an intact batch was computed again";
+  EXPECT_FALSE(fs::exists(stray)) << "a killed run's temporary file was left";
 }
 
 TEST(EvalCache, OtherSettingsOrModelsGetTheirOwnCacheAndFreshDiscardsIt) {

@@ -1,6 +1,8 @@
 // Image decoding (channel layouts, bit depths, bad files) and image discovery on disk.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <cstring>
 #include <string>
 #include <utility>
@@ -83,11 +85,12 @@ void expect_mentions(const std::string& message, const std::string& part) {
 
 
 // The header's claimed size, checked against a limit before anything is decoded or allocated.
-Image decode_limited(const std::string& bytes, int64_t max_pixels) {
-  return decode_image_bytes({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, "big", max_pixels);
+Image decode_limited(const std::string& bytes, uint64_t max_pixels) {
+  return decode_image_bytes({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, "big",
+                            DecodeLimits{.max_pixels = max_pixels});
 }
 
-std::string limited_error(const std::string& bytes, int64_t max_pixels) {
+std::string limited_error(const std::string& bytes, uint64_t max_pixels) {
   try {
     decode_limited(bytes, max_pixels);
   } catch (const Error& e) {
@@ -108,20 +111,20 @@ TEST(DecodeImageLimits, PngClaimingSixtyThousandSquaredIsRefusedFromItsHeader) {
   const std::string bomb = std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", header) +
                            chunk("IDAT", zlib_stored(std::string(64, '\0'))) + chunk("IEND", "");
   const std::string message = limited_error(bomb, 50'000'000);
-  expect_mentions(message, "big: PNG image of 60000x60000 pixels");
+  expect_mentions(message, "big: PNG header claims 60000×60000 pixels");
   expect_mentions(message, "limit of 50000000");
 }
 
 TEST(DecodeImageLimits, ImagesAtTheLimitDecodeAndOneMorePixelIsRefused) {
   const std::string four_by_three = png(4, 3, 8, 0, std::vector<uint8_t>(12, 7));
   EXPECT_EQ(decode_limited(four_by_three, 12).width, 4);
-  expect_mentions(limited_error(four_by_three, 11), "PNG image of 4x3 pixels");
+  expect_mentions(limited_error(four_by_three, 11), "PNG header claims 4×3 pixels");
   // A JPEG's start-of-frame segment gives the same size the decoder does.
   const std::string jpeg = test::read_bytes(test::data_path("images/exif_orientation6.jpg"));
-  const Image decoded = decode_limited(jpeg, 0);
-  const int64_t pixels = int64_t{decoded.width} * decoded.height;
+  const Image decoded = decode_limited(jpeg, std::numeric_limits<uint64_t>::max());
+  const uint64_t pixels = uint64_t(decoded.width) * uint64_t(decoded.height);
   EXPECT_EQ(decode_limited(jpeg, pixels).height, decoded.height);
-  expect_mentions(limited_error(jpeg, pixels - 1), "JPEG image of " + std::to_string(decoded.width) + "x" +
+  expect_mentions(limited_error(jpeg, pixels - 1), "JPEG header claims " + std::to_string(decoded.width) + "×" +
                                                        std::to_string(decoded.height));
 }
 
@@ -137,11 +140,11 @@ TEST(DecodeImageLimits, HeadersOfTheOtherFormatsAreReadToo) {
                            std::string{0x5F, static_cast<char>(0xEA), 0} + std::string{0x3F, static_cast<char>(0x9C), 0};
   const std::string j2k = std::string("\xff\x4f\xff\x51", 4) + be32(0x00290000) + be32(80000) + be32(90000) +
                           be32(0) + be32(0);
-  const std::pair<std::string, std::string> cases[] = {{bmp, "BMP image of 70000x70000"},
-                                                       {tiff, "TIFF image of 50000x40000"},
-                                                       {pnm, "PNM image of 70000x70001"},
-                                                       {webp, "WebP image of 60000x40000"},
-                                                       {j2k, "JPEG 2000 image of 80000x90000"}};
+  const std::pair<std::string, std::string> cases[] = {{bmp, "BMP header claims 70000×70000"},
+                                                       {tiff, "TIFF header claims 50000×40000"},
+                                                       {pnm, "PNM header claims 70000×70001"},
+                                                       {webp, "WebP header claims 60000×40000"},
+                                                       {j2k, "JPEG 2000 header claims 80000×90000"}};
   for (const auto& [bytes, expected] : cases) expect_mentions(limited_error(bytes, 1'000'000), expected);
 }
 
@@ -324,5 +327,37 @@ TEST(CollectImages, MissingPathAndImagelessDirectoryAreErrors) {
   } catch (const Error& e) {
     expect_mentions(e.what(), "empty");
     expect_mentions(e.what(), "no image files");
+  }
+}
+
+TEST(Image, HeaderClaimingMorePixelsThanTheLimitIsRefusedBeforeDecoding) {
+  const std::string png = test::read_bytes(test::data_path("winclip/images/test_0_good.png"));
+  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(png.data()), png.size());
+  const Image decoded = decode_image_bytes(bytes, "good.png");
+  const uint64_t pixels = static_cast<uint64_t>(decoded.width) * static_cast<uint64_t>(decoded.height);
+  EXPECT_NO_THROW(decode_image_bytes(bytes, "good.png", DecodeLimits{.max_pixels = pixels}));
+  try {
+    decode_image_bytes(bytes, "good.png", DecodeLimits{.max_pixels = pixels - 1});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string expected = "good.png: PNG header claims " + std::to_string(decoded.width) + "×" +
+                                 std::to_string(decoded.height) + " pixels, more than the limit of " +
+                                 std::to_string(pixels - 1);
+    EXPECT_EQ(std::string(e.what()).find(expected), 0u) << e.what();
+  }
+  // A BMP's header: 54 bytes of headers for 70000 × -70000 (top-down) pixels, no pixel data.
+  std::string bmp = "BM" + std::string(12, '\0');
+  auto le32 = [&](uint32_t v) { for (int i = 0; i < 4; ++i) bmp += static_cast<char>((v >> (8 * i)) & 0xff); };
+  le32(40);
+  le32(70000);
+  le32(static_cast<uint32_t>(-70000));
+  bmp += std::string(28, '\0');
+  const std::span<const uint8_t> bmp_bytes(reinterpret_cast<const uint8_t*>(bmp.data()), bmp.size());
+  try {
+    decode_image_bytes(bmp_bytes, "huge.bmp");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("huge.bmp: BMP header claims 70000×70000 pixels"), std::string::npos)
+        << e.what();
   }
 }

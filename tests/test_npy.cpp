@@ -44,3 +44,23 @@ TEST(Npy, TruncatedFileIsAClearError) {
     EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos);
   }
 }
+
+// A header may claim any shape; it is checked against the file before anything is allocated for it.
+TEST(Npy, ShapeLargerThanTheFileIsRefusedBeforeAllocating) {
+  test::TempDir tmp;
+  for (const auto& [name, shape] : {std::pair{"huge.npy", "(100000, 100000, 100000)"},
+                                    std::pair{"overflow.npy", "(4294967296, 4294967296, 4294967296)"},
+                                    std::pair{"digits.npy", "(1000000000000000000000000,)"}}) {
+    const std::string header = std::string("{'descr': '<f4', 'fortran_order': False, 'shape': ") + shape + ", }\n";
+    std::string bytes = std::string("\x93NUMPY\x01\x00", 8);
+    bytes += static_cast<char>(header.size() & 0xff);
+    bytes += static_cast<char>(header.size() >> 8);
+    test::write_bytes(tmp / name, bytes + header + std::string(40, '\0'));
+    try {
+      read_npy(tmp / name);
+      ADD_FAILURE() << name << ": expected an error";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+    }
+  }
+}

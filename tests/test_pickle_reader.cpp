@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "checkpoint/pickle_reader.hpp"
+#include "support/pickle_refusals.hpp"
 #include "torch_file_builder.hpp"
 #include "winclip/error.hpp"
 
@@ -24,10 +25,6 @@ std::string error_of(const std::string& bytes) {
     return e.what();
   }
   return "";
-}
-
-std::string short_str(std::string_view text) {  // SHORT_BINUNICODE
-  return "\x8c"s + static_cast<char>(text.size()) + std::string(text);
 }
 
 const Object& object(const Unpickled& u, const Value& value) { return u.objects.at(std::get<ObjectRef>(value).index); }
@@ -125,57 +122,36 @@ TEST(PickleReader, RefusedGlobalIsNamedWithItsOffset) {
   EXPECT_NE(message.find("test.pkl: pickle offset 2: refusing global 'os.system'"), std::string::npos) << message;
 }
 
-struct Refusal {
-  std::string bytes;
-  std::string expected;  // in the Error message
-};
-
-class PickleRefusal : public testing::TestWithParam<Refusal> {};
+class PickleRefusal : public testing::TestWithParam<test::PickleRefusalCase> {};
 
 TEST_P(PickleRefusal, IsAnErrorNamingTheProblem) {
   std::string message = error_of(GetParam().bytes);
   EXPECT_NE(message.find(GetParam().expected), std::string::npos) << "message: " << message;
 }
 
-const std::string kCall = str("touch x") + "\x85R.";
+INSTANTIATE_TEST_SUITE_P(Globals, PickleRefusal, testing::ValuesIn(test::pickle_global_refusals()));
+INSTANTIATE_TEST_SUITE_P(Opcodes, PickleRefusal, testing::ValuesIn(test::pickle_opcode_refusals()));
+INSTANTIATE_TEST_SUITE_P(Malformed, PickleRefusal, testing::ValuesIn(test::pickle_malformed_refusals()));
 
-INSTANTIATE_TEST_SUITE_P(
-    Globals, PickleRefusal,
-    testing::Values(Refusal{kProto2 + global("posix", "system") + kCall, "refusing global 'posix.system'"},
-                    Refusal{kProto2 + global("nt", "system") + kCall, "refusing global 'nt.system'"},
-                    Refusal{kProto2 + global("builtins", "eval") + kCall, "refusing global 'builtins.eval'"},
-                    Refusal{kProto2 + global("builtins", "exec") + kCall, "refusing global 'builtins.exec'"},
-                    Refusal{kProto2 + global("__builtin__", "getattr") + kCall,
-                            "refusing global '__builtin__.getattr'"},
-                    Refusal{kProto2 + global("subprocess", "Popen") + kCall, "refusing global 'subprocess.Popen'"},
-                    Refusal{kProto2 + global("torch", "load") + kCall, "refusing global 'torch.load'"},
-                    Refusal{kProto2 + global("torch._utils", "_rebuild_tensor") + kCall,
-                            "refusing global 'torch._utils._rebuild_tensor'"},
-                    Refusal{"\x80\x04"s + short_str("os") + short_str("system") + "\x93" + kCall,
-                            "refusing global 'os.system'"}));
+// Containers live in a flat table, so nesting costs no recursion: lists nested 2^18 deep load (and the limit
+// on values, not the depth, is what refuses deeper ones: the robustness table's bombs).
+TEST(PickleReader, DeepNestingLoadsWithoutRecursion) {
+  const size_t depth = size_t{1} << 18;
+  const std::string bytes = kProto2 + std::string(depth, ']') + std::string(depth - 1, 'a') + ".";
+  Unpickled u = load(bytes);
+  ASSERT_EQ(u.objects.size(), depth);
+  const Object* list = &object(u, u.root);
+  for (size_t level = 1; level < depth; ++level) {
+    ASSERT_EQ(list->items.size(), 1u) << level;
+    list = &object(u, list->items[0]);
+  }
+  EXPECT_TRUE(list->items.empty());
+}
 
-INSTANTIATE_TEST_SUITE_P(
-    Opcodes, PickleRefusal,
-    testing::Values(Refusal{kProto2 + "(ios\nsystem\n" + str("touch x") + ".", "refusing pickle opcode 0x69 ('i')"},
-                    Refusal{kProto2 + "))\x81.", "refusing pickle opcode 0x81"},
-                    Refusal{kProto2 + "(o.", "refusing pickle opcode 0x6f ('o')"},
-                    Refusal{kProto2 + "\x82\x01.", "refusing pickle opcode 0x82"},
-                    Refusal{kProto2 + "Pstorage\n.", "refusing pickle opcode 0x50 ('P')"},
-                    Refusal{kProto2 + "I1\n.", "refusing pickle opcode 0x49 ('I')"},
-                    Refusal{"\x80\x06K\x01.", "unsupported pickle protocol"}));
-
-INSTANTIATE_TEST_SUITE_P(
-    Malformed, PickleRefusal,
-    testing::Values(Refusal{kProto2 + global("torch", "FloatStorage") + ")R.", "not an allow-listed callable"},
-                    Refusal{kProto2 + global("collections", "OrderedDict") + "(]tR.", "OrderedDict() with arguments"},
-                    Refusal{kProto2 + global("torch._utils", "_rebuild_tensor_v2") + ")R.", "6 or 7 arguments"},
-                    Refusal{kProto2 + "(" + str("storage") + "tQ.", "persistent id is not"},
-                    Refusal{kProto2 + "]}b.", "BUILD needs a dict"},
-                    Refusal{kProto2 + "}K\x01" + "a.", "APPEND needs a list"},
-                    Refusal{kProto2 + "h\x05.", "memo key 5 was never stored"},
-                    Refusal{kProto2 + "K\x01", "no STOP"},
-                    Refusal{kProto2 + "X\xff\x00\x00\x00" + "ab.", "truncated"},
-                    Refusal{kProto2 + "](a.", "stack underflow"},
-                    Refusal{kProto2 + "}(K\x01" + "u.", "odd number"},
-                    Refusal{kProto2 + "\x8a\x09" + std::string(9, '\x01') + ".", "wider than 64 bits"},
-                    Refusal{kProto2 + ".", "STOP with an empty stack"}));
+TEST(PickleReader, GrowthPastTheValueLimitIsRefused) {
+  std::string gets = kProto2 + "]\x94"s;
+  for (int i = 0; i < (1 << 19); ++i) gets += "h\x00"s;
+  EXPECT_NE(error_of(gets + ".").find("more than 524288 values; not a state dict"), std::string::npos);
+  EXPECT_NE(error_of(kProto2 + std::string(size_t{1} << 20, '(') + "N.").find("more than 524288 values"),
+            std::string::npos);
+}

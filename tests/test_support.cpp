@@ -1,6 +1,7 @@
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -102,5 +103,26 @@ CommandResult run_shell(const std::string& script, const std::filesystem::path& 
 }
 
 std::filesystem::path cli_path() { return WINCLIP_BIN; }
+
+int start_cli(const std::vector<std::string>& args, const std::filesystem::path& err_file) {
+  // Everything that allocates happens before fork: the child of a threaded process may only make
+  // async-signal-safe calls until exec.
+  std::vector<char*> argv = {const_cast<char*>(WINCLIP_BIN)};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(null, STDIN_FILENO);
+    ::dup2(null, STDOUT_FILENO);
+    ::dup2(err, STDERR_FILENO);
+    ::execv(WINCLIP_BIN, argv.data());
+    ::_exit(127);
+  }
+  ::close(err);
+  ::close(null);
+  return pid;
+}
 
 }  // namespace winclip::test

@@ -49,6 +49,9 @@ CommandResult run_cli(const std::vector<std::string>& args);
 // Runs `script` with /bin/sh in `dir`, for commands written as a user types them (globs, variables).
 CommandResult run_shell(const std::string& script, const std::filesystem::path& dir);
 std::filesystem::path cli_path();  // the built winclip program
+// Starts the built winclip program with `args`, stdin and stdout on /dev/null and stderr into `err_file`;
+// its process id, for the caller to wait for (waitpid, wait4) or signal.
+int start_cli(const std::vector<std::string>& args, const std::filesystem::path& err_file);
 std::string shell_quote(const std::string& s);
 
 void write_bytes(const std::filesystem::path& path, const std::string& bytes);

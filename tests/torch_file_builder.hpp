@@ -4,6 +4,7 @@
 // checked against bytes that none of our reading code produced.
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,27 @@ struct ZipMemberSpec {
   std::string data;
   uint16_t method = 0;  // 0 stored, 8 deflated (the data is then not actually compressed)
   uint16_t flags = 0;
+  std::optional<uint64_t> declared_size;  // the size the central directory states, if not the data's
+  // Where the central directory says the local header is; then no local header or data is written for the
+  // member (forged archives whose entries point into other members).
+  std::optional<uint64_t> header_at;
 };
+
+// A member's local header (sizes given, no extra field), as it precedes the member's data.
+inline std::string zip_local_header(const std::string& name, uint64_t size, uint16_t method = 0, uint16_t flags = 0) {
+  std::string out;
+  append_le(out, 0x04034b50, 4);
+  append_le(out, 20, 2);  // version needed
+  append_le(out, flags, 2);
+  append_le(out, method, 2);
+  append_le(out, 0, 4);   // time, date
+  append_le(out, 0, 4);   // crc
+  append_le(out, size, 4);
+  append_le(out, size, 4);
+  append_le(out, name.size(), 2);
+  append_le(out, 0, 2);   // extra
+  return out + name;
+}
 
 // A zip archive of the members, without alignment padding and with zero CRCs (the reader does not check
 // them). With `zip64`, sizes and offsets live in zip64 extra fields and zip64 end records, as large
@@ -28,25 +49,16 @@ inline std::string zip_archive(const std::vector<ZipMemberSpec>& members, bool z
   constexpr uint64_t kSaturated = 0xffffffff;
   std::string out, directory;
   for (const ZipMemberSpec& m : members) {
-    const uint64_t offset = out.size();
-    append_le(out, 0x04034b50, 4);
-    append_le(out, 20, 2);  // version needed
-    append_le(out, m.flags, 2);
-    append_le(out, m.method, 2);
-    append_le(out, 0, 4);   // time, date
-    append_le(out, 0, 4);   // crc
-    append_le(out, m.data.size(), 4);
-    append_le(out, m.data.size(), 4);
-    append_le(out, m.name.size(), 2);
-    append_le(out, 0, 2);   // extra
-    out += m.name + m.data;
+    const uint64_t offset = m.header_at.value_or(out.size());
+    const uint64_t size = m.declared_size.value_or(m.data.size());
+    if (!m.header_at) out += zip_local_header(m.name, m.data.size(), m.method, m.flags) + m.data;
 
     std::string extra;
     if (zip64) {
       append_le(extra, 0x0001, 2);
       append_le(extra, 24, 2);
-      append_le(extra, m.data.size(), 8);
-      append_le(extra, m.data.size(), 8);
+      append_le(extra, size, 8);
+      append_le(extra, size, 8);
       append_le(extra, offset, 8);
     }
     append_le(directory, 0x02014b50, 4);
@@ -56,8 +68,8 @@ inline std::string zip_archive(const std::vector<ZipMemberSpec>& members, bool z
     append_le(directory, m.method, 2);
     append_le(directory, 0, 4);
     append_le(directory, 0, 4);
-    append_le(directory, zip64 ? kSaturated : m.data.size(), 4);
-    append_le(directory, zip64 ? kSaturated : m.data.size(), 4);
+    append_le(directory, zip64 ? kSaturated : size, 4);
+    append_le(directory, zip64 ? kSaturated : size, 4);
     append_le(directory, m.name.size(), 2);
     append_le(directory, extra.size(), 2);
     append_le(directory, 0, 2);  // comment
@@ -103,6 +115,9 @@ inline std::string str(std::string_view text) {  // BINUNICODE
   std::string out = "X";
   append_le(out, text.size(), 4);
   return out + std::string(text);
+}
+inline std::string short_str(std::string_view text) {  // SHORT_BINUNICODE
+  return "\x8c" + std::string(1, static_cast<char>(text.size())) + std::string(text);
 }
 inline std::string integer(int32_t value) {  // BININT
   std::string out = "J";

@@ -17,17 +17,22 @@ struct Image {
   const uint8_t* pixel(int x, int y) const { return rgb.data() + (static_cast<size_t>(y) * width + x) * 3; }
 };
 
+// Bounds on what decoding may cost, checked against the file's header before any pixel is allocated.
+struct DecodeLimits {
+  // Pillow's decompression-bomb threshold (its warning; it refuses twice this): a 60000×60000 header would
+  // otherwise ask for 10 GiB. The headers of every format decode_image reads are checked (src/core/image_header).
+  uint64_t max_pixels = 89'478'485;
+};
+
 // Decodes a PNG, JPEG, BMP, TIFF, WebP, JPEG 2000 or PNM file into RGB the way PIL's convert("RGB") does
 // for the images anomaly-detection datasets contain: grayscale is replicated, alpha is dropped (not
 // composited), palettes are expanded. 16-bit samples keep their high byte (v >> 8), as Pillow does when it
 // opens 16-bit RGB/RGBA PNGs. EXIF orientation is NOT applied (neither PIL nor open_clip applies it).
-// Throws Error naming the file for a missing, empty, unreadable, corrupt or non-image file.
-Image decode_image(const std::filesystem::path& path);
+// Throws Error naming the file for a missing, empty, unreadable, corrupt or non-image file, or one whose
+// header claims more pixels than `limits` allow.
+Image decode_image(const std::filesystem::path& path, const DecodeLimits& limits = {});
 // The same for bytes already in memory; `name` is used in error messages.
-Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name);
-// The same with a limit on width × height (0: none), for bytes from outside: an image whose header claims
-// more pixels is refused (Error naming `name`) before any memory is allocated for its pixels.
-Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name, int64_t max_pixels);
+Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name, const DecodeLimits& limits = {});
 
 // True for the extensions decode_image reads (case-insensitive): png jpg jpeg jpe bmp dib tif tiff webp
 // jp2 pbm pgm ppm pnm.

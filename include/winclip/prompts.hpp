@@ -1,6 +1,7 @@
 #pragma once
 // The compositional prompt ensemble (paper §3.2): state words × templates, for the normal and the anomalous
 // state of one object.
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,10 @@ struct PromptEnsemble {
   std::vector<std::string> anomalous;
 };
 
-// template.format(state.format(object)) for every (state, template) pair.
+inline constexpr size_t kMaxClassNameBytes = 1024;
+
+// template.format(state.format(object)) for every (state, template) pair. Throws Error for an empty name or
+// one longer than kMaxClassNameBytes.
 PromptEnsemble build_prompts(const std::string& object_name, TemplateSet set);
 
 }  // namespace winclip

@@ -21,6 +21,20 @@ constexpr int kBpeVocabSize = 49408;
 
 using Defaults = std::vector<std::pair<const char*, json>>;
 
+// Far above every published CLIP (ViT-bigG-14: width 1664, 48 layers; 448-pixel inputs) and low enough that
+// no size derived from them overflows or asks for an absurd allocation before the weights are checked.
+constexpr int kMaxWidth = 16384;
+constexpr int kMaxLayers = 256;
+constexpr int kMaxImageSize = 4096;
+constexpr int kMaxContextLength = 4096;
+constexpr double kMaxMlpRatio = 16;
+
+template <typename Number>
+void require_at_most(const StrictJsonObject& cfg, const char* key, Number value, Number limit) {
+  if (value > limit)
+    cfg.fail(key, json(value).dump() + " is larger than " + json(limit).dump() + ", the largest this program accepts");
+}
+
 // open_clip v2.24 CLIPVisionCfg settings that select variants winclip does not implement, with the default
 // value (the variant it does implement).
 const Defaults& vision_variant_defaults() {
@@ -58,6 +72,10 @@ VisionConfig parse_vision_cfg(const json& object, const std::string& where) {
   for (const auto& [key, value] : vision_variant_defaults()) cfg.require_default(key, value);
   cfg.ignore("patch_dropout");  // training-time token dropout; an identity at inference
   cfg.finish();
+  require_at_most(cfg, "layers", v.layers, kMaxLayers);
+  require_at_most(cfg, "width", v.width, kMaxWidth);
+  require_at_most(cfg, "mlp_ratio", v.mlp_ratio, kMaxMlpRatio);
+  require_at_most(cfg, "image_size", v.image_size, kMaxImageSize);
   if (v.width % v.head_width != 0)
     cfg.fail("width", std::to_string(v.width) + " is not a multiple of head_width " + std::to_string(v.head_width));
   if (v.image_size % v.patch_size != 0)
@@ -79,6 +97,10 @@ TextConfig parse_text_cfg(const json& object, const std::string& where) {
   t.mlp_ratio = cfg.positive_number("mlp_ratio", t.mlp_ratio);
   for (const auto& [key, value] : text_variant_defaults()) cfg.require_default(key, value);
   cfg.finish();
+  require_at_most(cfg, "context_length", t.context_length, kMaxContextLength);
+  require_at_most(cfg, "width", t.width, kMaxWidth);
+  require_at_most(cfg, "layers", t.layers, kMaxLayers);
+  require_at_most(cfg, "mlp_ratio", t.mlp_ratio, kMaxMlpRatio);
   if (t.vocab_size != kBpeVocabSize)
     cfg.fail("vocab_size", std::to_string(t.vocab_size) + " does not match the OpenAI BPE tokenizer's " +
                                std::to_string(kBpeVocabSize) + " ids");
@@ -157,6 +179,7 @@ ModelConfig parse_model_cfg(const json& model_cfg, const std::string& name, cons
   ModelConfig m;
   m.name = name;
   m.embed_dim = cfg.positive_int("embed_dim");
+  require_at_most(cfg, "embed_dim", m.embed_dim, kMaxWidth);
   m.quick_gelu = cfg.boolean("quick_gelu", false);
   const json* vision = cfg.child("vision_cfg");
   const json* text = cfg.child("text_cfg");

@@ -46,6 +46,12 @@ enum Opcode : uint8_t {
   kBinUnicode8 = 0x8d, kStackGlobal = 0x93, kMemoize = 0x94, kFrame = 0x95,
 };
 constexpr int kHighestProtocol = 5;
+// Every value pushed, memoized or marked counts once: together they bound the memory the machine holds (each
+// costs up to ~150 bytes with its container and the vectors' spare capacity), whatever repeats of GET,
+// MEMOIZE, MARK or empty lists a forged stream is made of. A state dict takes a few tens per tensor: the
+// largest open_clip model about 40 000.
+constexpr uint64_t kMaxValues = uint64_t{1} << 19;
+constexpr size_t kMaxTensorRank = 64;  // CLIP weights have at most 4 dimensions
 
 class Machine {
  public:
@@ -111,9 +117,17 @@ class Machine {
     marks_.pop_back();
     return items;
   }
+  void count_value() {
+    if (++values_ > kMaxValues)
+      fail("more than " + std::to_string(kMaxValues) + " values; not a state dict (refusing to grow further)");
+  }
+  void push(Value value) {
+    count_value();
+    stack_.push_back(std::move(value));
+  }
   void push_object(Object::Kind kind, std::vector<Value> items = {}) {
     result_.objects.push_back(Object{kind, std::move(items), {}});
-    stack_.push_back(ObjectRef{result_.objects.size() - 1});
+    push(ObjectRef{result_.objects.size() - 1});
   }
   // The container on top of the stack, which APPEND/SETITEM/BUILD modify in place.
   Object& top_object(Object::Kind kind, const char* opcode) {
@@ -145,6 +159,7 @@ class Machine {
   }
   void memo_put(uint64_t key) {
     if (stack_.size() <= frame_base()) fail("memoizing from an empty stack");
+    count_value();
     memo_[key] = stack_.back();
   }
 
@@ -161,6 +176,7 @@ class Machine {
   std::vector<Value> stack_;
   std::vector<size_t> marks_;  // stack heights at each MARK
   std::unordered_map<uint64_t, Value> memo_;
+  uint64_t values_ = 0;
   Unpickled result_;
 };
 
@@ -172,7 +188,10 @@ void Machine::execute(uint8_t op) {
     case kFrame:  // protocol 4 framing only chunks the stream for buffered reading
       if (take_le<uint64_t>() > bytes_.size() - pos_) fail("truncated pickle: frame past the end");
       return;
-    case kMark: marks_.push_back(stack_.size()); return;
+    case kMark:
+      count_value();
+      marks_.push_back(stack_.size());
+      return;
     case kEmptyTuple: push_object(Object::Kind::Tuple); return;
     case kEmptyList: push_object(Object::Kind::List); return;
     case kEmptyDict: push_object(Object::Kind::Dict); return;
@@ -209,12 +228,12 @@ void Machine::execute(uint8_t op) {
       for (size_t i = 0; i < items.size(); i += 2) entries.emplace_back(items[i], items[i + 1]);
       return;
     }
-    case kBinUnicode: stack_.push_back(take_string(take_le<uint32_t>())); return;
-    case kShortBinUnicode: stack_.push_back(take_string(take_le<uint8_t>())); return;
-    case kBinUnicode8: stack_.push_back(take_string(take_le<uint64_t>())); return;
-    case kBinInt: stack_.push_back(int64_t{take_le<int32_t>()}); return;
-    case kBinInt1: stack_.push_back(int64_t{take_le<uint8_t>()}); return;
-    case kBinInt2: stack_.push_back(int64_t{take_le<uint16_t>()}); return;
+    case kBinUnicode: push(take_string(take_le<uint32_t>())); return;
+    case kShortBinUnicode: push(take_string(take_le<uint8_t>())); return;
+    case kBinUnicode8: push(take_string(take_le<uint64_t>())); return;
+    case kBinInt: push(int64_t{take_le<int32_t>()}); return;
+    case kBinInt1: push(int64_t{take_le<uint8_t>()}); return;
+    case kBinInt2: push(int64_t{take_le<uint16_t>()}); return;
     case kLong1: {  // little-endian two's complement of any length; anything wider than 64 bits is refused
       auto digits = take(take_le<uint8_t>());
       if (digits.size() > 8) fail("integer wider than 64 bits");
@@ -223,23 +242,23 @@ void Machine::execute(uint8_t op) {
       if (!digits.empty() && digits.size() < 8 && (std::to_integer<uint8_t>(digits.back()) & 0x80)) {
         bits |= ~uint64_t{0} << (8 * digits.size());
       }
-      stack_.push_back(static_cast<int64_t>(bits));
+      push(static_cast<int64_t>(bits));
       return;
     }
     case kBinFloat: {  // big-endian IEEE double
       uint64_t bits = 0;
       for (std::byte b : take(8)) bits = (bits << 8) | std::to_integer<uint8_t>(b);
-      stack_.push_back(std::bit_cast<double>(bits));
+      push(std::bit_cast<double>(bits));
       return;
     }
-    case kNone: stack_.push_back(std::monostate{}); return;
-    case kNewTrue: stack_.push_back(true); return;
-    case kNewFalse: stack_.push_back(false); return;
+    case kNone: push(std::monostate{}); return;
+    case kNewTrue: push(true); return;
+    case kNewFalse: push(false); return;
     case kBinPut: memo_put(take_le<uint8_t>()); return;
     case kLongBinPut: memo_put(take_le<uint32_t>()); return;
     case kMemoize: memo_put(memo_.size()); return;
-    case kBinGet: stack_.push_back(memo_get(take_le<uint8_t>())); return;
-    case kLongBinGet: stack_.push_back(memo_get(take_le<uint32_t>())); return;
+    case kBinGet: push(memo_get(take_le<uint8_t>())); return;
+    case kLongBinGet: push(memo_get(take_le<uint32_t>())); return;
     case kGlobal: {
       std::string_view module = take_line();
       global(module, take_line());
@@ -257,14 +276,14 @@ void Machine::execute(uint8_t op) {
     case kReduce: {
       Value arguments = pop();
       Value callable = pop();
-      stack_.push_back(reduce(callable, arguments));
+      push(reduce(callable, arguments));
       return;
     }
     case kBuild:  // an OrderedDict's state is its `_metadata` attribute (module versions), not weights
       pop();
       top_object(Object::Kind::Dict, "BUILD");
       return;
-    case kBinPersId: stack_.push_back(persistent_storage(pop())); return;
+    case kBinPersId: push(persistent_storage(pop())); return;
     default: {
       static constexpr char kHex[] = "0123456789abcdef";
       std::string name = {'0', 'x', kHex[op >> 4], kHex[op & 0xf]};
@@ -280,7 +299,7 @@ void Machine::global(std::string_view module, std::string_view name) {
     fail("refusing global '" + std::string(module) + "." + std::string(name) +
          "': a checkpoint may only reference " + kAllowedGlobals + " (loading never runs code)");
   }
-  stack_.push_back(*value);
+  push(*value);
 }
 
 Value Machine::reduce(const Value& callable, const Value& arguments) {
@@ -308,6 +327,11 @@ Value Machine::rebuild_tensor(const Object& args) {
   if (args.items.size() != 6 && args.items.size() != 7) fail("_rebuild_tensor_v2 needs 6 or 7 arguments");
   const Storage* storage = std::get_if<Storage>(&args.items[0]);
   if (!storage) fail("_rebuild_tensor_v2 needs a storage (persistent id) as first argument");
+  // Checked before copying: one memoized tuple of a million sizes, reused by every tensor, would cost
+  // megabytes per five bytes of pickle.
+  for (size_t i : {size_t{2}, size_t{3}})
+    if (tuple(args.items[i], "tensor size and stride").items.size() > kMaxTensorRank)
+      fail("tensor with more than " + std::to_string(kMaxTensorRank) + " dimensions");
   TensorView view{*storage, integer(args.items[1], "storage offset"), int_tuple(args.items[2], "tensor size"),
                   int_tuple(args.items[3], "tensor stride")};
   if (view.shape.size() != view.stride.size()) fail("tensor size and stride have different lengths");

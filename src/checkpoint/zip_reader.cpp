@@ -112,7 +112,14 @@ void apply_zip64_extra(Bytes extra, uint64_t& uncompressed, uint64_t& compressed
   }
 }
 
-ZipMember read_member(Bytes archive, Bytes directory, size_t& pos, uint64_t data_limit, const std::string& where) {
+// Where a member lies in the archive, from its local header to the end of its data.
+struct MemberExtent {
+  uint64_t begin = 0, end = 0;
+  size_t index = 0;  // into the members
+};
+
+ZipMember read_member(Bytes archive, Bytes directory, size_t& pos, uint64_t data_limit, const std::string& where,
+                      MemberExtent& extent) {
   Bytes header = slice(directory, pos, kCentralHeaderSize, where, "central directory entry");
   const std::byte* h = header.data();
   if (load_le<uint32_t>(h) != kCentralHeaderSignature) {
@@ -151,7 +158,26 @@ ZipMember read_member(Bytes archive, Bytes directory, size_t& pos, uint64_t data
   }
   uint64_t data_offset = local_offset + kLocalHeaderSize + local_name_size + load_le<uint16_t>(local.data() + 28);
   member.data = slice(archive.first(static_cast<size_t>(data_limit)), data_offset, uncompressed, member_where, "data");
+  extent.begin = local_offset;
+  extent.end = data_offset + uncompressed;
   return member;
+}
+
+// Members sharing bytes are how overlapping-file zip bombs multiply their size; torch.save never writes
+// them, and two entries of one name would leave it open which one is read.
+void check_members_apart(const std::vector<ZipMember>& members, std::vector<MemberExtent> extents,
+                         const std::string& where) {
+  std::sort(extents.begin(), extents.end(), [](const MemberExtent& a, const MemberExtent& b) { return a.begin < b.begin; });
+  for (size_t i = 1; i < extents.size(); ++i)
+    if (extents[i].begin < extents[i - 1].end)
+      throw Error(where, "zip members '" + members[extents[i - 1].index].name + "' and '" +
+                             members[extents[i].index].name + "' overlap (at offset " +
+                             std::to_string(extents[i].begin) + ")");
+  std::vector<std::string_view> names;
+  for (const ZipMember& m : members) names.push_back(m.name);
+  std::sort(names.begin(), names.end());
+  if (auto twice = std::adjacent_find(names.begin(), names.end()); twice != names.end())
+    throw Error(where, "zip member '" + std::string(*twice) + "' appears twice");
 }
 
 }  // namespace
@@ -162,9 +188,13 @@ std::vector<ZipMember> read_zip_members(Bytes archive, const std::string& where)
   std::vector<ZipMember> members;
   members.reserve(static_cast<size_t>(std::min<uint64_t>(location.count, directory.size() / kCentralHeaderSize)));
   size_t pos = 0;
+  std::vector<MemberExtent> extents;
   for (uint64_t i = 0; i < location.count; ++i) {
-    members.push_back(read_member(archive, directory, pos, location.offset, where));
+    MemberExtent extent{.index = members.size()};
+    members.push_back(read_member(archive, directory, pos, location.offset, where, extent));
+    extents.push_back(extent);
   }
+  check_members_apart(members, std::move(extents), where);
   return members;
 }
 

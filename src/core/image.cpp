@@ -78,22 +78,17 @@ std::vector<uint8_t> read_file(const std::filesystem::path& path, const std::str
 
 }  // namespace
 
-Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name) {
-  return decode_image_bytes(bytes, name, 0);
-}
-
-Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name, int64_t max_pixels) {
+Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name, const DecodeLimits& limits) {
   if (bytes.empty()) throw Error(name, "empty file");
   if (bytes.size() > static_cast<size_t>(INT_MAX)) throw Error(name, "file too large to decode (over 2 GiB)");
   const std::string_view format = sniff_image_format(bytes);
-  const auto too_many_pixels = [&](int64_t width, int64_t height) {
-    return Error(name, std::string(format) + " image of " + std::to_string(width) + "x" + std::to_string(height) +
-                           " pixels, over the limit of " + std::to_string(max_pixels) + " pixels");
-  };
-  if (max_pixels > 0)
-    if (const auto claimed = image_header_dimensions(bytes, format);
-        claimed && claimed->width > max_pixels / claimed->height)
-      throw too_many_pixels(claimed->width, claimed->height);
+  if (const auto size = image_header_dimensions(bytes, format); size && size->width > 0 && size->height > 0) {
+    // Divided rather than multiplied: a PNM or TIFF header may claim sizes whose product overflows.
+    if (static_cast<uint64_t>(size->width) > limits.max_pixels / static_cast<uint64_t>(size->height))
+      throw Error(name, std::string(format) + " header claims " + std::to_string(size->width) + "×" +
+                            std::to_string(size->height) + " pixels, more than the limit of " +
+                            std::to_string(limits.max_pixels) + " (DecodeLimits::max_pixels)");
+  }
   if (const std::string problem = image_container_problem(bytes, format); !problem.empty()) throw Error(name, problem);
   silence_opencv_logging();
   cv::Mat decoded;
@@ -116,9 +111,9 @@ Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name
   return to_rgb(decoded, name);
 }
 
-Image decode_image(const std::filesystem::path& path) {
+Image decode_image(const std::filesystem::path& path, const DecodeLimits& limits) {
   const std::string name = path.string();
-  return decode_image_bytes(read_file(path, name), name);
+  return decode_image_bytes(read_file(path, name), name, limits);
 }
 
 }  // namespace winclip

@@ -1,5 +1,7 @@
 #include "winclip/npy.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -28,8 +30,11 @@ NpyHeader parse_header(const std::string& text, const std::string& where) {
     throw Error(where, "npy header has no 'shape'");
   std::string dims = m[1];
   std::regex num(R"(\d+)");
-  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), num); it != std::sregex_iterator(); ++it)
-    h.shape.push_back(std::stoll(it->str()));
+  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), num); it != std::sregex_iterator(); ++it) {
+    const std::string digits = it->str();
+    if (digits.size() > 18) throw Error(where, "npy shape (" + dims + ") has a dimension too large");
+    h.shape.push_back(std::stoll(digits));
+  }
   return h;
 }
 
@@ -75,6 +80,18 @@ Tensor read_npy(const std::filesystem::path& path) {
   else if (d == "|u1" || d == "<u1" || d == "|b1") item = 1;
   else throw Error(where, "unsupported .npy dtype '" + d + "'");
 
+  // The shape is checked against the bytes the file holds before anything is allocated for it.
+  uint64_t bytes = item;
+  for (int64_t dim : h.shape)
+    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(dim), &bytes)) bytes = UINT64_MAX;
+  const std::streamoff data_start = in.tellg();
+  in.seekg(0, std::ios::end);
+  const std::streamoff file_end = in.tellg();
+  in.seekg(data_start);
+  if (data_start < 0 || file_end < data_start || bytes > static_cast<uint64_t>(file_end - data_start))
+    throw Error(where, "truncated .npy data: shape " + shape_string(h.shape) + " needs " +
+                           (bytes == UINT64_MAX ? std::string("more than 2^64") : std::to_string(bytes)) +
+                           " bytes, the file holds " + std::to_string(std::max<std::streamoff>(file_end - data_start, 0)));
   Tensor t(h.shape);
   std::vector<char> raw(t.data.size() * item);
   if (!in.read(raw.data(), static_cast<std::streamsize>(raw.size())))

@@ -42,11 +42,12 @@ Tensor stack_images(const std::vector<Tensor>& images) {
 Tensor resolve_prototypes(const ClipModel& model, const DetectorOptions& options, const std::string& object) {
   // The cache is local, so it may key on the weights file's state as well: a text tower retrained in place
   // then never meets the prototypes of the old one.
+  const PromptEnsemble prompts = build_prompts(object, options.templates);  // first: it refuses bad names
   const PrototypeKey key{model.fingerprint() + ":" + weights_file_state(model.weights_path()), object,
                          options.templates};
   if (!options.prototype_cache.empty())
     if (auto cached = PrototypeCache(options.prototype_cache).find(key)) return *cached;
-  Tensor prototypes = compute_prototypes(model, Tokenizer::default_instance(), build_prompts(object, options.templates));
+  Tensor prototypes = compute_prototypes(model, Tokenizer::default_instance(), prompts);
   if (!options.prototype_cache.empty()) PrototypeCache(options.prototype_cache).store(key, prototypes);
   return prototypes;
 }

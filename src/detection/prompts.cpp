@@ -79,6 +79,11 @@ std::string format_braces(const std::string& pattern, const std::string& value) 
 
 PromptEnsemble build_prompts(const std::string& object_name, TemplateSet set) {
   if (object_name.empty()) throw Error("the class name is empty");
+  // A prompt is cut at CLIP's 77 tokens (a few hundred bytes), so a longer name only costs: every template
+  // copies it, and byte-pair encoding one long word takes time quadratic in its length.
+  if (object_name.size() > kMaxClassNameBytes)
+    throw Error("the class name is " + std::to_string(object_name.size()) + " bytes long; at most " +
+                std::to_string(kMaxClassNameBytes) + " are accepted (CLIP reads only the first 77 tokens of a prompt)");
   PromptEnsemble ensemble;
   for (const auto& state : normal_states())
     for (const auto& t : templates(set)) ensemble.normal.push_back(format_braces(t, format_braces(state, object_name)));

@@ -1,6 +1,7 @@
 #include "eval/draw_evaluation.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "winclip/error.hpp"
 #include "winclip/metrics.hpp"
@@ -71,11 +72,16 @@ std::vector<ImageResult> score_batch(const CategoryContext& context, uint64_t se
   return results;
 }
 
-std::vector<ImageResult> read_batch(const CategoryContext& context, uint64_t seed, size_t begin, size_t end) {
+// The batch's cached results, or nullopt if any entry turns out damaged: the batch is then computed whole, as
+// in an uninterrupted run (a batch's images are scored together).
+std::optional<std::vector<ImageResult>> read_batch(const CategoryContext& context, uint64_t seed, size_t begin,
+                                                   size_t end) {
   std::vector<ImageResult> results;
-  for (size_t i = begin; i < end; ++i)
-    results.push_back(
-        context.cache.read(context.category.name, seed, context.category.test[i].key(), context.map_size));
+  for (size_t i = begin; i < end; ++i) {
+    auto result = context.cache.read(context.category.name, seed, context.category.test[i].key(), context.map_size);
+    if (!result) return std::nullopt;
+    results.push_back(std::move(*result));
+  }
   return results;
 }
 
@@ -135,11 +141,12 @@ SeedResult evaluate_draw(const CategoryContext& context, uint64_t seed, std::vec
   const size_t n = category.test.size(), batch = static_cast<size_t>(options.detector.batch_size);
   for (size_t begin = 0; begin < n; begin += batch) {
     const size_t end = std::min(n, begin + batch);
-    const bool cached = batch_cached(context.cache, category, seed, begin, end);
+    std::optional<std::vector<ImageResult>> cached;
+    if (batch_cached(context.cache, category, seed, begin, end)) cached = read_batch(context, seed, begin, end);
     if (!cached && options.stop && options.stop->load())
       throw EvalInterrupted("evaluation interrupted; the finished images are kept in " + context.cache.dir().string());
     const std::vector<ImageResult> batch_results =
-        cached ? read_batch(context, seed, begin, end) : score_batch(context, seed, references, begin, end);
+        cached ? std::move(*cached) : score_batch(context, seed, references, begin, end);
     for (size_t i = begin; i < end; ++i) {
       const TestImage& test = category.test[i];
       const ImageResult& r = batch_results[i - begin];

@@ -5,6 +5,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "eval/score_text.hpp"
 #include "core/atomic_file.hpp"
@@ -26,13 +29,44 @@ std::string read_text(const fs::path& path) {
   return text.str();
 }
 
-float parse_score(const std::string& text, const fs::path& path) {
+constexpr std::string_view kDigestPrefix = "sha256 ";
+
+// Over the score's text and the map's shape and values, so that either file damaged or swapped shows.
+std::string entry_digest(const std::string& score, const Tensor& map) {
+  Sha256 hash;
+  hash.update(score + "\n" + shape_string(map.shape) + "\n");
+  hash.update(map.data.data(), map.data.size() * sizeof(float));
+  return hash.hex_digest();
+}
+
+// "<score>\nsha256 <digest>\n" → the score text and the digest; nullopt for anything else.
+std::optional<std::pair<std::string, std::string>> parse_score_file(const std::string& text) {
+  const size_t newline = text.find('\n');
+  if (newline == std::string::npos || text.compare(newline + 1, kDigestPrefix.size(), kDigestPrefix) != 0)
+    return std::nullopt;
+  const size_t digest_at = newline + 1 + kDigestPrefix.size();
+  if (text.size() != digest_at + 65 || text.back() != '\n') return std::nullopt;
+  std::string digest = text.substr(digest_at, 64);
+  if (!is_sha256_hex(digest)) return std::nullopt;
+  return std::pair{text.substr(0, newline), std::move(digest)};
+}
+
+std::optional<float> parse_score(const std::string& text) {
   char* end = nullptr;
   errno = 0;
   const float score = std::strtof(text.c_str(), &end);
-  if (end == text.c_str() || errno != 0 || !std::isfinite(score) || (*end != '\n' && *end != '\0'))
-    throw Error(path.string(), "corrupt cached score; remove the file or rerun with --fresh");
+  if (end == text.c_str() || errno != 0 || !std::isfinite(score) || *end != '\0') return std::nullopt;
   return score;
+}
+
+// A killed run's temporary files (write_file_atomic's), which no later run would ever rename into place.
+template <typename Iterator>
+void remove_temporaries(const fs::path& dir) {
+  std::error_code ec;
+  std::vector<fs::path> found;
+  for (auto it = Iterator(dir, ec); !ec && it != Iterator(); it.increment(ec))
+    if (is_atomic_temporary(it->path())) found.push_back(it->path());
+  for (const auto& path : found) fs::remove(path, ec);
 }
 
 }  // namespace
@@ -47,6 +81,10 @@ ResultCache::ResultCache(const fs::path& out, const nlohmann::json& settings, bo
     fs::remove_all(out / "cache", ec);
     if (ec) throw Error((out / "cache").string(), "cannot remove: " + ec.message());
   }
+  // Beside the reports, which one process writes at the end (maps and masks folders are replaced whole);
+  // a draw's own folder is cleaned when the draw starts (check_references), as winclip.dask runs the draws of
+  // one cache in several processes at once.
+  remove_temporaries<fs::directory_iterator>(out);
   if (!fs::exists(dir_ / "run.json")) write_file_atomic(dir_ / "run.json", settings.dump(1) + "\n");
 }
 
@@ -58,6 +96,7 @@ void ResultCache::check_references(const std::string& category, uint64_t seed,
                                    const std::vector<fs::path>& references) const {
   nlohmann::json draw = nlohmann::json::array();
   for (const auto& path : references) draw.push_back(path.string());
+  remove_temporaries<fs::recursive_directory_iterator>(dir_ / category / std::to_string(seed));
   const fs::path file = dir_ / category / std::to_string(seed) / "references.json";
   if (!fs::exists(file)) {
     write_file_atomic(file, draw.dump(1) + "\n");
@@ -80,21 +119,30 @@ bool ResultCache::contains(const std::string& category, uint64_t seed, const std
   return fs::exists(base.string() + ".score") && fs::exists(base.string() + ".npy");
 }
 
-ImageResult ResultCache::read(const std::string& category, uint64_t seed, const std::string& key, int size) const {
+std::optional<ImageResult> ResultCache::read(const std::string& category, uint64_t seed, const std::string& key,
+                                             int size) const {
   const fs::path base = entry(category, seed, key);
-  const fs::path score_file = base.string() + ".score", map_file = base.string() + ".npy";
-  ImageResult result{parse_score(read_text(score_file), score_file), read_npy(map_file)};
-  if (result.map.shape != Shape{size, size})
-    throw Error(map_file.string(), "cached map has shape " + shape_string(result.map.shape) + ", expected [" +
-                                       std::to_string(size) + ", " + std::to_string(size) + "]; rerun with --fresh");
-  return result;
+  try {
+    const auto fields = parse_score_file(read_text(base.string() + ".score"));
+    if (!fields) return std::nullopt;
+    const auto score = parse_score(fields->first);
+    if (!score) return std::nullopt;
+    ImageResult result{*score, read_npy(base.string() + ".npy")};
+    if (result.map.shape != Shape{size, size} || entry_digest(fields->first, result.map) != fields->second)
+      return std::nullopt;
+    return result;
+  } catch (const Error&) {  // unreadable or not an .npy file
+    return std::nullopt;
+  }
 }
 
 void ResultCache::write(const std::string& category, uint64_t seed, const std::string& key,
                         const ImageResult& result) const {
   const fs::path base = entry(category, seed, key);
+  const std::string score = score_text(result.score);
   write_npy(base.string() + ".npy", result.map);
-  write_file_atomic(base.string() + ".score", score_text(result.score) + "\n");
+  write_file_atomic(base.string() + ".score",
+                    score + "\n" + std::string(kDigestPrefix) + entry_digest(score, result.map) + "\n");
 }
 
 void ResultCache::link_map(const std::string& category, uint64_t seed, const std::string& key,

@@ -3,10 +3,13 @@
 //
 // OUT/cache/<run id>/ holds run.json (the settings the id hashes), and per category and seed
 // references.json (the drawn reference images) and, per test image, <defect>/<stem>.npy (its [S, S] map)
-// and <defect>/<stem>.score (its score, %.9g). Every file appears atomically and the score is written after
-// the map, so an image is finished exactly when its .score file exists.
+// and <defect>/<stem>.score (its score, %.9g, then "sha256 " and the digest of the score and the map). Every
+// file appears atomically (temporary sibling, then rename) and the score is written after the map, so an image
+// is finished when its .score file exists; the digest catches what renames cannot, e.g. a file the machine
+// lost in a power cut or someone cut short, and such an entry is computed again.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,19 +27,23 @@ struct ImageResult {
 class ResultCache {
  public:
   // `settings`: everything that changes a result; runs with other settings use another directory.
-  // `fresh`: remove OUT/cache first.
+  // `fresh`: remove OUT/cache first. Temporary files a killed run left beside OUT's reports are removed.
   ResultCache(const std::filesystem::path& out, const nlohmann::json& settings, bool fresh);
 
   const std::filesystem::path& dir() const { return dir_; }
 
   // Records the reference draw of (category, seed), or, when one is recorded, throws Error if this draw
-  // differs (the training images changed since): its cached results would mix two reference sets.
+  // differs (the training images changed since): its cached results would mix two reference sets. Called as
+  // a draw starts; removes the temporary files a killed run left in the draw's folder.
   void check_references(const std::string& category, uint64_t seed,
                         const std::vector<std::filesystem::path>& references) const;
 
+  // Whether both files of the entry exist (a cheap check; read() verifies them).
   bool contains(const std::string& category, uint64_t seed, const std::string& key) const;
-  // Throws Error naming the file for an unreadable entry or a map that is not [size, size].
-  ImageResult read(const std::string& category, uint64_t seed, const std::string& key, int size) const;
+  // The entry, or nullopt when it is missing, incomplete, damaged (digest mismatch) or holds a map that is not
+  // [size, size]: the caller computes it again.
+  std::optional<ImageResult> read(const std::string& category, uint64_t seed, const std::string& key,
+                                  int size) const;
   void write(const std::string& category, uint64_t seed, const std::string& key, const ImageResult& result) const;
   // Makes `target` the cached map file of a finished image: a hard link (the maps of a full benchmark take
   // gigabytes; this way they are stored once), or a copy where the file system has no hard links.

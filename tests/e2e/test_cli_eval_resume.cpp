@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -30,25 +31,8 @@ const test::SyntheticSpec kResumeSpec{.train = 3, .good = 10, .defects = {"hole"
 // `winclip eval` started in the background, its stderr kept in a file.
 class BackgroundEval {
  public:
-  BackgroundEval(const std::vector<std::string>& args, const fs::path& err_file) {
-    // Everything that allocates happens before fork: the child of a threaded process may only make
-    // async-signal-safe calls until exec.
-    std::vector<char*> argv = {const_cast<char*>(WINCLIP_BIN)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    const int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(null, STDIN_FILENO);
-      ::dup2(null, STDOUT_FILENO);
-      ::dup2(err, STDERR_FILENO);
-      ::execv(WINCLIP_BIN, argv.data());
-      ::_exit(127);
-    }
-    ::close(err);
-    ::close(null);
-  }
+  BackgroundEval(const std::vector<std::string>& args, const fs::path& err_file)
+      : pid_(test::start_cli(args, err_file)) {}
   ~BackgroundEval() {
     if (!finished_) {
       ::kill(pid_, SIGKILL);
@@ -144,6 +128,25 @@ void expect_kept(const std::map<fs::path, std::pair<ino_t, ino_t>>& before, cons
   }
 }
 
+// One-shot evaluation of the MVTec layout at `root`, one image per batch, maps saved.
+std::vector<std::string> eval_args(const fs::path& root, const fs::path& cache, const std::string& seeds,
+                                   const fs::path& out) {
+  return {"eval", "--model", test::model_dir().string(), "--cache-dir", cache.string(), "--dataset", "mvtec",
+          "--root", root.string(), "--shots", "1", "--seeds", seeds, "--batch-size", "1", "--save-maps",
+          "--out", out.string()};
+}
+
+// The reports, maps and masks of `resumed` are byte for byte those of `whole`.
+void expect_same_outputs(const fs::path& whole, const fs::path& resumed) {
+  for (const char* file : {"metrics.json", "table.md", "table.csv", "scores.csv", "report.html"})
+    EXPECT_EQ(test::read_bytes(resumed / file), test::read_bytes(whole / file)) << file;
+  for (const char* folder : {"maps", "masks"})
+    for (const auto& f : fs::recursive_directory_iterator(whole / folder)) {
+      if (!f.is_regular_file()) continue;
+      EXPECT_EQ(test::read_bytes(f.path()), test::read_bytes(resumed / fs::relative(f.path(), whole))) << f.path();
+    }
+}
+
 }  // namespace
 
 // A double Ctrl-C kills the run at once; a single one lets it stop cleanly after the image in progress
@@ -151,12 +154,7 @@ void expect_kept(const std::map<fs::path, std::pair<ino_t, ino_t>>& before, cons
 TEST(CliEvalResume, InterruptedRunsResumeWithoutRecomputingToIdenticalResults) {
   test::TempDir root, whole, resumed, cache, logs;
   test::make_mvtec_category(root.path(), "bottle", kResumeSpec);
-  auto args = [&](const test::TempDir& out) {
-    return std::vector<std::string>{"eval", "--model", test::model_dir().string(), "--cache-dir",
-                                    cache.path().string(), "--dataset", "mvtec", "--root", root.path().string(),
-                                    "--shots", "1", "--seeds", "0,1", "--batch-size", "1", "--save-maps",
-                                    "--out", out.path().string()};
-  };
+  auto args = [&](const test::TempDir& out) { return eval_args(root.path(), cache.path(), "0,1", out.path()); };
   const auto reference = test::run_cli(args(whole));
   ASSERT_EQ(reference.exit_code, 0) << reference.err;
   const size_t total = finished_images(whole.path()).size();
@@ -188,12 +186,66 @@ TEST(CliEvalResume, InterruptedRunsResumeWithoutRecomputingToIdenticalResults) {
   const auto finished = test::run_cli(args(resumed));
   ASSERT_EQ(finished.exit_code, 0) << finished.err;
   expect_kept(second_part, resumed.path());
-  for (const char* file : {"metrics.json", "table.md", "table.csv", "scores.csv"})
-    EXPECT_EQ(test::read_bytes(resumed / file), test::read_bytes(whole / file)) << file;
-  for (const char* folder : {"maps", "masks"})
-    for (const auto& f : fs::recursive_directory_iterator(whole / folder)) {
-      if (!f.is_regular_file()) continue;
-      EXPECT_EQ(test::read_bytes(f.path()), test::read_bytes(resumed / fs::relative(f.path(), whole.path())))
-          << f.path();
-    }
+  expect_same_outputs(whole.path(), resumed.path());
+}
+
+namespace {
+
+// Starts the run and kills it with SIGKILL, which no handler can delay, as soon as `ready` holds; the wait
+// status. A run that finishes first is not killed.
+int kill_when(const std::vector<std::string>& args, const fs::path& err_file, const std::function<bool()>& ready) {
+  BackgroundEval run(args, err_file);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (run.running() && !ready() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  run.signal(SIGKILL);
+  return run.wait();
+}
+
+bool killed(int status) { return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL; }
+
+}  // namespace
+
+// kill -9 after the first cache entry, in the middle, while the first category's outputs are written, and once
+// the last entry is there (the reports being written): every rerun keeps what was finished, and the last one
+// ends with exactly the outputs of a run never interrupted.
+TEST(CliEvalResume, KilledWithSigkillAtAnyPointResumesToIdenticalResults) {
+  test::TempDir root, whole, resumed, cache, logs;
+  const test::SyntheticSpec spec{.train = 3, .good = 6, .defects = {"hole"}, .per_defect = 6};
+  test::make_mvtec_category(root.path(), "bottle", spec);
+  test::make_mvtec_category(root.path(), "cable", spec);
+  auto args = [&](const test::TempDir& out) { return eval_args(root.path(), cache.path(), "0", out.path()); };
+  const auto reference = test::run_cli(args(whole));
+  ASSERT_EQ(reference.exit_code, 0) << reference.err;
+  const size_t total = finished_images(whole.path()).size();
+  ASSERT_EQ(total, 2u * 12u);
+
+  const fs::path out = resumed.path();
+  const std::vector<std::pair<std::string, std::function<bool()>>> points = {
+      {"first entry", [&] { return !finished_images(out).empty(); }},
+      {"middle entry", [&] { return finished_images(out).size() >= total / 4; }},
+      {"first category's maps", [&] { return fs::exists(out / "maps" / "bottle"); }},
+      {"last entry", [&] { return finished_images(out).size() >= total; }},
+  };
+  for (size_t i = 0; i < points.size(); ++i) {
+    SCOPED_TRACE(points[i].first);
+    const auto before = finished_images(out);
+    // Each point is reached in its own run: the first category is not finished before the third.
+    if (i < 3) ASSERT_FALSE(fs::exists(out / "maps" / "bottle"));
+    const fs::path err = logs / ("kill" + std::to_string(i) + ".err");
+    const int status = kill_when(args(resumed), err, points[i].second);
+    // The last point may come too late to kill: the run is all but done then.
+    if (i + 1 < points.size()) EXPECT_TRUE(killed(status)) << status << test::read_bytes(err);
+    else EXPECT_TRUE(killed(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0)) << status;
+    expect_only_complete_files(out, true);
+    expect_kept(before, out);
+  }
+
+  const auto finished = test::run_cli(args(resumed));
+  ASSERT_EQ(finished.exit_code, 0) << finished.err;
+  for (const auto& f : fs::recursive_directory_iterator(out / "cache"))
+    EXPECT_EQ(f.path().filename().string().find(".tmp."), std::string::npos) << f.path() << " was left";
+  expect_same_outputs(whole.path(), out);
+  for (const auto& f : fs::directory_iterator(out))
+    EXPECT_EQ(f.path().filename().string().find(".tmp."), std::string::npos) << f.path() << " was left";
 }
