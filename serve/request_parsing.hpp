@@ -42,8 +42,6 @@ struct BankRequest {
   std::vector<Upload> refs;
 };
 
-inline constexpr size_t kMaxClassNameBytes = 1000;
-
 // POST /v1/detect: multipart/form-data (fields image, class, ref, bank, templates, raw_class_name, threshold,
 // outputs; query parameters count as fields too), or an image/png or image/jpeg body with the fields as query
 // parameters (and `name`, the result's name).

@@ -22,7 +22,7 @@ namespace {
 
 constexpr double kExact = 1e-12;
 
-struct TestImage {
+struct AuproImage {
   int height = 0;
   int width = 0;
   std::vector<float> map;
@@ -30,7 +30,7 @@ struct TestImage {
 };
 
 // 4x5; region B = the diagonal (0,0), (1,1), (2,2) (one region only with 8-connectivity), region A = (0,4).
-TestImage two_regions_image() {
+AuproImage two_regions_image() {
   return {4, 5,
           {0.9f, 0.8f, 0.7f, 0.7f, 0.5f,  //
            0.6f, 0.6f, 0.3f, 0.3f, 0.2f,  //
@@ -42,16 +42,16 @@ TestImage two_regions_image() {
            0, 0, 0, 0, 0}};
 }
 
-TestImage normal_image() { return {2, 2, {0.65f, 0.25f, 0.15f, 0.0f}, {0, 0, 0, 0}}; }
+AuproImage normal_image() { return {2, 2, {0.65f, 0.25f, 0.15f, 0.0f}, {0, 0, 0, 0}}; }
 
-PixelMetrics pixel_metrics(const std::vector<TestImage>& images, PixelMetricOptions options = {}) {
+PixelMetrics pixel_metrics(const std::vector<AuproImage>& images, PixelMetricOptions options = {}) {
   PixelMetricsAccumulator accumulator(options);
-  for (const TestImage& image : images) accumulator.add(image.map, image.mask, image.height, image.width);
+  for (const AuproImage& image : images) accumulator.add(image.map, image.mask, image.height, image.width);
   return accumulator.finish();
 }
 
 // Region id per pixel (0 = normal), numbered on from region_count, by flood fill over the 8 neighbours.
-std::vector<int> flood_fill_regions(const TestImage& image, int& region_count) {
+std::vector<int> flood_fill_regions(const AuproImage& image, int& region_count) {
   std::vector<int> labels(image.mask.size(), 0);
   for (int start = 0; start < image.height * image.width; ++start) {
     if (image.mask[start] == 0 || labels[start] != 0) continue;
@@ -77,11 +77,11 @@ std::vector<int> flood_fill_regions(const TestImage& image, int& region_count) {
   return labels;
 }
 
-double brute_aupro(const std::vector<TestImage>& images, double fpr_limit) {
+double brute_aupro(const std::vector<AuproImage>& images, double fpr_limit) {
   std::vector<float> scores;
   std::vector<int> regions;  // global region id + 1, 0 = normal
   int region_count = 0;
-  for (const TestImage& image : images) {
+  for (const AuproImage& image : images) {
     const std::vector<int> labels = flood_fill_regions(image, region_count);
     regions.insert(regions.end(), labels.begin(), labels.end());
     scores.insert(scores.end(), image.map.begin(), image.map.end());
@@ -121,7 +121,7 @@ double curve_area(const std::vector<CurvePoint>& curve) {
 }  // namespace
 
 TEST(MaskRegions, DiagonalNeighboursFormOneRegion) {
-  const TestImage image = two_regions_image();
+  const AuproImage image = two_regions_image();
   const eval::MaskRegions regions = eval::find_regions(image.mask, image.height, image.width);
   std::vector<uint32_t> sizes = regions.sizes;
   std::sort(sizes.begin(), sizes.end());
@@ -151,7 +151,7 @@ TEST(PixelMetrics, NormalPixelsOfAllImagesEnterTheFpr) {
 
 TEST(PixelMetrics, SinglePixelRegions) {
   // Three isolated anomalous pixels at 0.9, 0.5, 0.1; six normal. PRO is 1/3 up to FPR 1/3 > 0.3.
-  const TestImage image{3, 3, {0.9f, 0.8f, 0.5f, 0.6f, 0.4f, 0.3f, 0.1f, 0.2f, 0.0f},
+  const AuproImage image{3, 3, {0.9f, 0.8f, 0.5f, 0.6f, 0.4f, 0.3f, 0.1f, 0.2f, 0.0f},
                         {1, 0, 1, 0, 0, 0, 1, 0, 0}};
   const PixelMetrics m = pixel_metrics({image});
   EXPECT_NEAR(*m.aupro, 1.0 / 3.0, kExact);
@@ -162,7 +162,7 @@ TEST(PixelMetrics, SinglePixelRegions) {
 TEST(PixelMetrics, CurvePointExactlyAtTheLimit) {
   // Region of 2 pixels at 0.95 and 0.65, normal pixels 0.9, 0.8, 0.7 reach FPR exactly 0.3 with PRO 1/2;
   // the jump to PRO 1 at FPR 0.3 adds no area.
-  const TestImage image{1, 12, {0.95f, 0.65f, 0.9f, 0.8f, 0.7f, 0.5f, 0.4f, 0.3f, 0.2f, 0.1f, 0.05f, 0.0f},
+  const AuproImage image{1, 12, {0.95f, 0.65f, 0.9f, 0.8f, 0.7f, 0.5f, 0.4f, 0.3f, 0.2f, 0.1f, 0.05f, 0.0f},
                         {1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
   EXPECT_NEAR(*pixel_metrics({image}).aupro, 0.5, kExact);
 }
@@ -187,8 +187,8 @@ TEST(PixelMetrics, NoNormalPixelLeavesOnlyF1) {
 
 TEST(PixelMetrics, FinishCanBeRepeatedAfterMoreImages) {
   PixelMetricsAccumulator accumulator;
-  const TestImage first = two_regions_image();
-  const TestImage second = normal_image();
+  const AuproImage first = two_regions_image();
+  const AuproImage second = normal_image();
   accumulator.add(first.map, first.mask, first.height, first.width);
   EXPECT_NEAR(*accumulator.finish().aupro, 433.0 / 1440.0, kExact);
   accumulator.add(second.map, second.mask, second.height, second.width);
@@ -198,7 +198,7 @@ TEST(PixelMetrics, FinishCanBeRepeatedAfterMoreImages) {
 
 TEST(PixelMetrics, BadInputIsAnErrorAndChangesNothing) {
   PixelMetricsAccumulator accumulator;
-  const TestImage image = two_regions_image();
+  const AuproImage image = two_regions_image();
   EXPECT_THROW(accumulator.add(image.map, image.mask, 5, 5), Error);
   std::vector<uint8_t> short_mask(image.mask.begin(), image.mask.end() - 1);
   EXPECT_THROW(accumulator.add(image.map, short_mask, image.height, image.width), Error);
@@ -219,12 +219,12 @@ TEST(PixelMetrics, BadInputIsAnErrorAndChangesNothing) {
 TEST(PixelMetrics, MatchesBruteForceAndImageMetricsOnRandomMaps) {
   std::mt19937 rng(11);
   for (int trial = 0; trial < 500; ++trial) {
-    std::vector<TestImage> images(std::uniform_int_distribution<int>(1, 3)(rng));
+    std::vector<AuproImage> images(std::uniform_int_distribution<int>(1, 3)(rng));
     const int levels = std::vector<int>{2, 4, 9, 1000}[trial % 4];
     const double anomalous_fraction = std::uniform_real_distribution<double>(0.0, 0.6)(rng);
     std::vector<float> pooled_scores;
     std::vector<uint8_t> pooled_labels;
-    for (TestImage& image : images) {
+    for (AuproImage& image : images) {
       image.height = std::uniform_int_distribution<int>(1, 7)(rng);
       image.width = std::uniform_int_distribution<int>(1, 7)(rng);
       for (int i = 0; i < image.height * image.width; ++i) {
@@ -254,9 +254,9 @@ TEST(PixelMetrics, MatchesBruteForceAndImageMetricsOnRandomMaps) {
 // (1/250 of each axis) of a point of the exact curve, rising, from (0, 0) to the limit, with the AUPRO's area.
 TEST(PixelMetrics, ProCurveIsThinnedForPlottingWithoutChangingItsArea) {
   std::mt19937 rng(5);
-  std::vector<TestImage> images(25);
+  std::vector<AuproImage> images(25);
   std::normal_distribution<float> noise(0.0f, 1.0f);
-  for (TestImage& image : images) {
+  for (AuproImage& image : images) {
     image.height = image.width = 64;
     const int cx = std::uniform_int_distribution<int>(8, 56)(rng), cy = std::uniform_int_distribution<int>(8, 56)(rng);
     const int radius = std::uniform_int_distribution<int>(0, 7)(rng);  // 0: a normal image
@@ -285,7 +285,7 @@ TEST(PixelMetrics, ProCurveIsThinnedForPlottingWithoutChangingItsArea) {
   // The exact curve, from a sort of all pixels (distinct scores, so one point per pixel).
   int regions = 0;
   std::vector<std::pair<float, int>> pixels;  // score, region (0 normal)
-  for (const TestImage& image : images) {
+  for (const AuproImage& image : images) {
     const std::vector<int> labels = flood_fill_regions(image, regions);
     for (size_t i = 0; i < labels.size(); ++i) pixels.emplace_back(image.map[i], labels[i]);
   }

@@ -185,7 +185,7 @@ TEST(Detector, OnePassIsSharedByDetectorsOfOtherClassesAndReferences) {
   other.raw_class_name = false;
   other.templates = TemplateSet::Paper;
   Detector few_shot(tiny_model(), other);
-  few_shot.add_references(std::vector<Image>{image("ref_0_good"), image("ref_1_good")});
+  few_shot.add_references(std::vector<Image>{test::fixture_image("ref_0_good"), test::fixture_image("ref_1_good")});
   ASSERT_TRUE(zero_shot.encodes_like(few_shot));
 
   const auto images = test_images();

@@ -18,23 +18,6 @@ namespace {
 
 // A minimal PNG writer (one stored, uncompressed deflate block), so that every test image is spelled out
 // next to the pixels it must decode to.
-std::string be32(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-}
-
-uint32_t crc32(const std::string& bytes) {
-  uint32_t c = 0xFFFFFFFFu;
-  for (unsigned char b : bytes) {
-    c ^= b;
-    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-  }
-  return ~c;
-}
-
-std::string chunk(const std::string& type, const std::string& data) {
-  return be32(static_cast<uint32_t>(data.size())) + type + data + be32(crc32(type + data));
-}
-
 std::string zlib_stored(const std::string& raw) {
   uint32_t a = 1, b = 0;
   for (unsigned char c : raw) {
@@ -46,7 +29,7 @@ std::string zlib_stored(const std::string& raw) {
   std::string out = "\x78\x01\x01";  // zlib header; final block, stored
   out += {static_cast<char>(len & 0xFF), static_cast<char>(len >> 8), static_cast<char>(nlen & 0xFF),
           static_cast<char>(nlen >> 8)};
-  return out + raw + be32((b << 16) | a);
+  return out + raw + test::be32((b << 16) | a);
 }
 
 // `samples` holds the rows' bytes (big-endian for 16-bit); each row gets filter type 0 (none).
@@ -58,10 +41,10 @@ std::string png(int width, int height, int bit_depth, int color_type, const std:
     raw += '\0';
     raw.append(reinterpret_cast<const char*>(samples.data()) + y * row_len, row_len);
   }
-  const std::string header = be32(width) + be32(height) +
+  const std::string header = test::be32(width) + test::be32(height) +
                              std::string{static_cast<char>(bit_depth), static_cast<char>(color_type), 0, 0, 0};
-  return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", header) + extra_chunks + chunk("IDAT", zlib_stored(raw)) +
-         chunk("IEND", "");
+  return std::string("\x89PNG\r\n\x1a\n", 8) + test::png_chunk("IHDR", header) + extra_chunks + test::png_chunk("IDAT", zlib_stored(raw)) +
+         test::png_chunk("IEND", "");
 }
 
 Image decode(const std::string& bytes) {
@@ -77,10 +60,6 @@ std::string decode_error(const fs::path& path) {
   }
   ADD_FAILURE() << "no error for " << path;
   return "";
-}
-
-void expect_mentions(const std::string& message, const std::string& part) {
-  EXPECT_NE(message.find(part), std::string::npos) << "'" << message << "' lacks '" << part << "'";
 }
 
 
@@ -107,24 +86,24 @@ std::string le32(uint32_t v) { return le16(v) + le16(v >> 16); }
 
 TEST(DecodeImageLimits, PngClaimingSixtyThousandSquaredIsRefusedFromItsHeader) {
   // A valid container around a tiny IDAT: only the header claims 60000×60000 (10.8 GB of RGB).
-  const std::string header = be32(60000) + be32(60000) + std::string{8, 2, 0, 0, 0};
-  const std::string bomb = std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", header) +
-                           chunk("IDAT", zlib_stored(std::string(64, '\0'))) + chunk("IEND", "");
+  const std::string header = test::be32(60000) + test::be32(60000) + std::string{8, 2, 0, 0, 0};
+  const std::string bomb = std::string("\x89PNG\r\n\x1a\n", 8) + test::png_chunk("IHDR", header) +
+                           test::png_chunk("IDAT", zlib_stored(std::string(64, '\0'))) + test::png_chunk("IEND", "");
   const std::string message = limited_error(bomb, 50'000'000);
-  expect_mentions(message, "big: PNG header claims 60000×60000 pixels");
-  expect_mentions(message, "limit of 50000000");
+  test::expect_mentions(message, "big: PNG header claims 60000×60000 pixels");
+  test::expect_mentions(message, "limit of 50000000");
 }
 
 TEST(DecodeImageLimits, ImagesAtTheLimitDecodeAndOneMorePixelIsRefused) {
   const std::string four_by_three = png(4, 3, 8, 0, std::vector<uint8_t>(12, 7));
   EXPECT_EQ(decode_limited(four_by_three, 12).width, 4);
-  expect_mentions(limited_error(four_by_three, 11), "PNG header claims 4×3 pixels");
+  test::expect_mentions(limited_error(four_by_three, 11), "PNG header claims 4×3 pixels");
   // A JPEG's start-of-frame segment gives the same size the decoder does.
   const std::string jpeg = test::read_bytes(test::data_path("images/exif_orientation6.jpg"));
   const Image decoded = decode_limited(jpeg, std::numeric_limits<uint64_t>::max());
   const uint64_t pixels = uint64_t(decoded.width) * uint64_t(decoded.height);
   EXPECT_EQ(decode_limited(jpeg, pixels).height, decoded.height);
-  expect_mentions(limited_error(jpeg, pixels - 1), "JPEG header claims " + std::to_string(decoded.width) + "×" +
+  test::expect_mentions(limited_error(jpeg, pixels - 1), "JPEG header claims " + std::to_string(decoded.width) + "×" +
                                                        std::to_string(decoded.height));
 }
 
@@ -138,14 +117,14 @@ TEST(DecodeImageLimits, HeadersOfTheOtherFormatsAreReadToo) {
   // VP8X: 60000 x 40000, stored minus one, in 24 bits.
   const std::string webp = "RIFF" + le32(30) + "WEBPVP8X" + le32(10) + le32(0) +
                            std::string{0x5F, static_cast<char>(0xEA), 0} + std::string{0x3F, static_cast<char>(0x9C), 0};
-  const std::string j2k = std::string("\xff\x4f\xff\x51", 4) + be32(0x00290000) + be32(80000) + be32(90000) +
-                          be32(0) + be32(0);
+  const std::string j2k = std::string("\xff\x4f\xff\x51", 4) + test::be32(0x00290000) + test::be32(80000) + test::be32(90000) +
+                          test::be32(0) + test::be32(0);
   const std::pair<std::string, std::string> cases[] = {{bmp, "BMP header claims 70000×70000"},
                                                        {tiff, "TIFF header claims 50000×40000"},
                                                        {pnm, "PNM header claims 70000×70001"},
                                                        {webp, "WebP header claims 60000×40000"},
                                                        {j2k, "JPEG 2000 header claims 80000×90000"}};
-  for (const auto& [bytes, expected] : cases) expect_mentions(limited_error(bytes, 1'000'000), expected);
+  for (const auto& [bytes, expected] : cases) test::expect_mentions(limited_error(bytes, 1'000'000), expected);
 }
 
 TEST(DecodeImage, RgbPngKeepsChannelOrder) {
@@ -182,8 +161,8 @@ TEST(DecodeImage, SixteenBitKeepsTheHighByte) {
 }
 
 TEST(DecodeImage, PaletteIsExpandedEvenWithTransparency) {
-  const std::string palette = chunk("PLTE", std::string{10, 20, 30, 40, 50, 60});
-  const std::string transparency = chunk("tRNS", std::string{0, static_cast<char>(255)});
+  const std::string palette = test::png_chunk("PLTE", std::string{10, 20, 30, 40, 50, 60});
+  const std::string transparency = test::png_chunk("tRNS", std::string{0, static_cast<char>(255)});
   const std::vector<uint8_t> indices{1, 0, 1};
   EXPECT_EQ(decode(png(3, 1, 8, 3, indices, palette)).rgb, (std::vector<uint8_t>{40, 50, 60, 10, 20, 30, 40, 50, 60}));
   EXPECT_EQ(decode(png(3, 1, 8, 3, indices, palette + transparency)).rgb,
@@ -216,19 +195,19 @@ TEST(DecodeImage, FileAndBytesAgreeOnAFixture) {
 TEST(DecodeImageErrors, MissingFileAndDirectory) {
   test::TempDir tmp;
   const std::string missing = decode_error(tmp / "nope.png");
-  expect_mentions(missing, "nope.png");
-  expect_mentions(missing, "no such file");
+  test::expect_mentions(missing, "nope.png");
+  test::expect_mentions(missing, "no such file");
   const std::string dir = decode_error(tmp.path());
-  expect_mentions(dir, tmp.path().string());
-  expect_mentions(dir, "directory");
+  test::expect_mentions(dir, tmp.path().string());
+  test::expect_mentions(dir, "directory");
 }
 
 TEST(DecodeImageErrors, EmptyFile) {
   test::TempDir tmp;
   test::write_bytes(tmp / "empty.png", "");
   const std::string message = decode_error(tmp / "empty.png");
-  expect_mentions(message, "empty.png");
-  expect_mentions(message, "empty file");
+  test::expect_mentions(message, "empty.png");
+  test::expect_mentions(message, "empty file");
 }
 
 TEST(DecodeImageErrors, TruncatedAndCorruptPng) {
@@ -240,8 +219,8 @@ TEST(DecodeImageErrors, TruncatedAndCorruptPng) {
   test::write_bytes(tmp / "corrupt.png", corrupt);
   // Chunks intact, but the compressed pixel data is garbage: only the decoder can tell.
   test::write_bytes(tmp / "garbage.png", std::string("\x89PNG\r\n\x1a\n", 8) +
-                                             chunk("IHDR", be32(1) + be32(1) + std::string{8, 2, 0, 0, 0}) +
-                                             chunk("IDAT", "not deflate data") + chunk("IEND", ""));
+                                             test::png_chunk("IHDR", test::be32(1) + test::be32(1) + std::string{8, 2, 0, 0, 0}) +
+                                             test::png_chunk("IDAT", "not deflate data") + test::png_chunk("IEND", ""));
   const std::pair<const char*, const char*> cases[] = {
       {"truncated.png", "truncated PNG data"},
       {"corrupt.png", "CRC mismatch in chunk IDAT"},
@@ -249,8 +228,8 @@ TEST(DecodeImageErrors, TruncatedAndCorruptPng) {
   };
   for (const auto& [name, problem] : cases) {
     const std::string message = decode_error(tmp / name);
-    expect_mentions(message, name);
-    expect_mentions(message, problem);
+    test::expect_mentions(message, name);
+    test::expect_mentions(message, problem);
   }
 }
 
@@ -260,16 +239,16 @@ TEST(DecodeImageErrors, TruncatedJpeg) {
   const std::string good = test::read_bytes(test::data_path("images/exif_orientation6.jpg"));
   test::write_bytes(tmp / "cut.jpg", good.substr(0, good.size() - 40));
   const std::string message = decode_error(tmp / "cut.jpg");
-  expect_mentions(message, "cut.jpg");
-  expect_mentions(message, "truncated JPEG data");
+  test::expect_mentions(message, "cut.jpg");
+  test::expect_mentions(message, "truncated JPEG data");
 }
 
 TEST(DecodeImageErrors, TextFileNamedPng) {
   test::TempDir tmp;
   test::write_bytes(tmp / "notes.png", "these are notes, not pixels\n");
   const std::string message = decode_error(tmp / "notes.png");
-  expect_mentions(message, "notes.png");
-  expect_mentions(message, "not an image");
+  test::expect_mentions(message, "notes.png");
+  test::expect_mentions(message, "not an image");
 }
 
 TEST(DecodeImageErrors, FloatImagesAreRefused) {
@@ -280,8 +259,8 @@ TEST(DecodeImageErrors, FloatImagesAreRefused) {
   pfm.append(reinterpret_cast<const char*>(rgb), sizeof rgb);
   test::write_bytes(tmp / "float.pfm", pfm);
   const std::string message = decode_error(tmp / "float.pfm");
-  expect_mentions(message, "float.pfm");
-  expect_mentions(message, "unsupported sample type");
+  test::expect_mentions(message, "float.pfm");
+  test::expect_mentions(message, "unsupported sample type");
 }
 
 TEST(ImageExtension, KnownExtensionsAnyCase) {
@@ -318,15 +297,15 @@ TEST(CollectImages, MissingPathAndImagelessDirectoryAreErrors) {
     collect_images({(tmp / "missing").string()});
     ADD_FAILURE() << "expected an error";
   } catch (const Error& e) {
-    expect_mentions(e.what(), "missing");
-    expect_mentions(e.what(), "no such file");
+    test::expect_mentions(e.what(), "missing");
+    test::expect_mentions(e.what(), "no such file");
   }
   try {
     collect_images({(tmp / "empty").string()});
     ADD_FAILURE() << "expected an error";
   } catch (const Error& e) {
-    expect_mentions(e.what(), "empty");
-    expect_mentions(e.what(), "no image files");
+    test::expect_mentions(e.what(), "empty");
+    test::expect_mentions(e.what(), "no image files");
   }
 }
 

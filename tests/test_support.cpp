@@ -17,6 +17,34 @@ std::filesystem::path model_dir() { return data_path("model"); }
 nlohmann::json results_json(const std::filesystem::path& dir) {
   return nlohmann::json::parse(read_bytes(dir / "results.json"));
 }
+std::string be32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+std::string png_chunk(const std::string& type, const std::string& data) {
+  uint32_t crc = 0xffffffffu;  // the chunk CRC (ISO 3309) over type and data, bit by bit
+  for (char ch : type + data) {
+    crc ^= static_cast<uint8_t>(ch);
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return be32(static_cast<uint32_t>(data.size())) + type + data + be32(~crc);
+}
+
+std::string png_claiming(uint32_t width, uint32_t height) {
+  const std::string ihdr = be32(width) + be32(height) + std::string("\x08\x02\x00\x00\x00", 5);
+  return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) +
+         png_chunk("IDAT", std::string("\x78\x9c\x03\x00\x00\x00\x00\x01", 8)) + png_chunk("IEND", "");
+}
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+}
+
+void expect_mentions(const std::string& text, const std::string& part) {
+  EXPECT_NE(text.find(part), std::string::npos) << "'" << text << "' lacks '" << part << "'";
+}
+
 winclip::Image fixture_image(const std::string& name) {
   return winclip::decode_image(data_path("winclip/images/" + name + ".png"));
 }

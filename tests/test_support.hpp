@@ -1,5 +1,6 @@
 #pragma once
 // Shared helpers for the tests: fixture paths, comparisons, temporary directories, running the CLI.
+#include <cstdint>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -15,6 +16,16 @@ namespace winclip::test {
 std::filesystem::path data_path(const std::string& relative);  // tests/data/<relative>
 // <dir>/results.json, as `winclip detect` writes it.
 nlohmann::json results_json(const std::filesystem::path& dir);
+// Big-endian 4 bytes, as PNG headers and chunk lengths store them.
+std::string be32(uint32_t v);
+// A PNG chunk with its length and CRC.
+std::string png_chunk(const std::string& type, const std::string& data);
+// A complete, checksummed PNG whose header claims width × height RGB pixels around an empty zlib stream: only
+// a decoder that trusts the header before the data would allocate for them.
+std::string png_claiming(uint32_t width, uint32_t height);
+void replace_all(std::string& text, const std::string& from, const std::string& to);
+// EXPECT that `text` contains `part`, printing both when not.
+void expect_mentions(const std::string& text, const std::string& part);
 // tests/data/winclip/images/<name>.png, the images of the parity fixtures.
 winclip::Image fixture_image(const std::string& name);
 std::filesystem::path model_dir();                              // tests/data/model (tiny random CLIP)

@@ -107,7 +107,10 @@ Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name
   }
   // Formats whose header was not read are held to the limit once decoded (OpenCV itself refuses more than
   // 2^30 pixels before allocating).
-  if (max_pixels > 0 && decoded.cols > max_pixels / decoded.rows) throw too_many_pixels(decoded.cols, decoded.rows);
+  if (static_cast<uint64_t>(decoded.cols) > limits.max_pixels / static_cast<uint64_t>(decoded.rows))
+    throw Error(name, std::string(format) + " image of " + std::to_string(decoded.cols) + "×" +
+                          std::to_string(decoded.rows) + " pixels, more than the limit of " +
+                          std::to_string(limits.max_pixels) + " (DecodeLimits::max_pixels)");
   return to_rgb(decoded, name);
 }
 

@@ -48,8 +48,14 @@ Gallery worst_images(const CategoryContext& context, const SeedResult& draw) {
 
   const Category& category = context.category;
   std::vector<Tensor> maps;
-  for (size_t i : shown)
-    maps.push_back(context.cache.read(category.name, draw.seed, category.test[i].key(), context.map_size).map);
+  for (size_t i : shown) {
+    auto entry = context.cache.read(category.name, draw.seed, category.test[i].key(), context.map_size);
+    // The draw was scored and its entries verified just before; one gone now was changed by another process.
+    if (!entry)
+      throw Error(context.cache.dir().string(), "the cached result of " + category.test[i].key() +
+                                                    " is missing or damaged while the report is written");
+    maps.push_back(std::move(entry->map));
+  }
   // One colour scale for all thumbnails, so that a false positive's heat compares with a defect's.
   gallery.range_min = maps[0].data[0], gallery.range_max = maps[0].data[0];
   for (const Tensor& map : maps) {

@@ -23,6 +23,11 @@
 
 namespace winclip::test {
 
+// samples/<name>, the repository's sample images.
+inline std::filesystem::path sample_path(const std::string& name) { return data_path("../../samples/" + name); }
+// The answer's status code, 0 when there was no answer.
+inline int http_status(const httplib::Result& r) { return r ? r->status : 0; }
+
 class ServeProcess {
  public:
   // `args` after `serve --model <tiny model> --port 0 --cache-dir <dir>`; `env` is added to the child's.

@@ -45,11 +45,6 @@ std::vector<std::string> quick_start_lines() {
   return lines;
 }
 
-void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
-    s.replace(at, from.size(), to);
-}
-
 nlohmann::json read_json(const fs::path& path) { return nlohmann::json::parse(test::read_bytes(path)); }
 
 }  // namespace
@@ -81,7 +76,7 @@ TEST(ReadmeQuickStart, CommandsRunAsWritten) {
     SCOPED_TRACE(command);
     ASSERT_EQ(command.rfind("$B ", 0), 0u) << "a Quick start command that does not run $B";
     if (command.rfind("$B fetch", 0) == 0) continue;
-    replace_all(command, "/data/mvtec", test::shell_quote(mvtec.string()));
+    test::replace_all(command, "/data/mvtec", test::shell_quote(mvtec.string()));
     // `bank info` reads only the bank file: it takes no model.
     if (command.rfind("$B bank info", 0) != 0) command += " --model " + test::shell_quote(test::model_dir().string());
     const auto r = test::run_shell(setup + command, dir.path());

@@ -114,31 +114,6 @@ std::vector<std::string> encode(const fs::path& model, const fs::path& image, co
   return {"encode-image", "--model", model.string(), "--out", (dir / "e.npy").string(), image.string()};
 }
 
-uint32_t crc32_of(std::string_view bytes) {  // the PNG chunk CRC (ISO 3309), bit by bit
-  uint32_t crc = 0xffffffffu;
-  for (char c : bytes) {
-    crc ^= static_cast<uint8_t>(c);
-    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-  }
-  return ~crc;
-}
-
-std::string be32(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-}
-
-std::string png_chunk(const std::string& type, const std::string& data) {
-  return be32(static_cast<uint32_t>(data.size())) + type + data + be32(crc32_of(type + data));
-}
-
-// A complete, checksummed PNG whose header claims width × height RGB pixels; its one IDAT holds an empty zlib
-// stream, so only a decoder that trusts the header before the data would allocate for them.
-std::string png_claiming(uint32_t width, uint32_t height) {
-  const std::string ihdr = be32(width) + be32(height) + std::string("\x08\x02\x00\x00\x00", 5);
-  return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) +
-         png_chunk("IDAT", std::string("\x78\x9c\x03\x00\x00\x00\x00\x01", 8)) + png_chunk("IEND", "");
-}
-
 // A baseline JPEG's frame header claiming width × height, three components, then an empty scan and EOI.
 std::string jpeg_claiming(uint16_t width, uint16_t height) {
   std::string sof = std::string("\xff\xd8\xff\xc0\x00\x11\x08", 7);
@@ -322,7 +297,7 @@ std::vector<Case> cases() {
   add("image.missing", "image file that does not exist",
       [](const fs::path& d) { return encode(test::model_dir(), d / "nowhere.png", d); });
   add("bomb.png_60000x60000", "PNG header claiming 60000×60000 pixels", [](const fs::path& d) {
-    test::write_bytes(d / "huge.png", png_claiming(60000, 60000));
+    test::write_bytes(d / "huge.png", test::png_claiming(60000, 60000));
     return encode(test::model_dir(), d / "huge.png", d);
   });
   add("bomb.jpeg_60000x60000", "JPEG frame header claiming 60000×60000 pixels", [](const fs::path& d) {
@@ -373,26 +348,21 @@ std::vector<Case> cases() {
 
 // ---- rows ----
 
-void replace_all(std::string& text, const std::string& from, const std::string& to) {
-  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-    text.replace(at, from.size(), to);
-}
-
 // The error line the program printed, with the case's directory as DIR and the test data as DATA.
 std::string message_of(const std::string& err, const fs::path& dir) {
   const std::string prefix = "winclip: error: ";
   const size_t at = err.find(prefix);
   std::string line = at == std::string::npos ? err : err.substr(at + prefix.size());
   line = line.substr(0, line.find('\n'));
-  replace_all(line, dir.string(), "DIR");
-  replace_all(line, fs::path(WINCLIP_TEST_DATA).string(), "DATA");
+  test::replace_all(line, dir.string(), "DIR");
+  test::replace_all(line, fs::path(WINCLIP_TEST_DATA).string(), "DATA");
   if (line.size() > 400) line = line.substr(0, 400) + "…";  // the 100 000-byte class name, echoed
   return line;
 }
 
 std::string cell(std::string text) {
-  replace_all(text, "|", "\\|");
-  replace_all(text, "`", "'");
+  test::replace_all(text, "|", "\\|");
+  test::replace_all(text, "`", "'");
   return text;
 }
 

@@ -16,14 +16,10 @@ using Json = nlohmann::json;
 
 namespace {
 
-fs::path sample(const std::string& name) { return test::data_path("../../samples/" + name); }
-
 httplib::MultipartFormData image_part(const std::string& name, const std::string& field = "image") {
-  return {field, test::read_bytes(sample(name)), fs::path(name).filename().string(), "image/png"};
+  return {field, test::read_bytes(test::sample_path(name)), fs::path(name).filename().string(), "image/png"};
 }
 httplib::MultipartFormData field(const std::string& name, const std::string& value) { return {name, value, "", ""}; }
-
-int status(const httplib::Result& r) { return r ? r->status : 0; }
 
 Json json_of(const httplib::Result& r) {
   EXPECT_TRUE(r) << "no answer: " << httplib::to_string(r.error());
@@ -93,7 +89,7 @@ TEST(Serve, MultipartDetectionEqualsTheCliInUploadOrder) {
   EXPECT_FALSE(answer.contains("model_path"));
 
   std::vector<std::string> cli_args = {"--class", "metal_nut", "--threshold", "0.5"};
-  for (const auto& n : names) cli_args.push_back(sample(n).string());
+  for (const auto& n : names) cli_args.push_back(test::sample_path(n).string());
   const Json cli = cli_detect(tmp.path(), tmp / "cli", cli_args);
   ASSERT_EQ(answer["images"].size(), names.size());
   for (size_t i = 0; i < names.size(); ++i) {
@@ -120,7 +116,7 @@ TEST(Serve, RawBodyWithQueryParametersScoresOneImage) {
   ASSERT_TRUE(server.started());
   auto client = server.client();
   const auto raw =
-      client.Post("/v1/detect?class=metal_nut&name=cam1.png", test::read_bytes(sample("nut_scratch.png")), "image/png");
+      client.Post("/v1/detect?class=metal_nut&name=cam1.png", test::read_bytes(test::sample_path("nut_scratch.png")), "image/png");
   ASSERT_TRUE(raw);
   ASSERT_EQ(raw->status, 200) << raw->body;
   const Json one = Json::parse(raw->body);
@@ -145,8 +141,8 @@ TEST(Serve, ReferencesGiveWinClipPlusAsTheCli) {
   EXPECT_EQ(answer["templates"], "anomalib");
   const Json cli = cli_detect(tmp.path(), tmp / "cli",
                               {"--class", "metal_nut", "--templates", "anomalib", "--raw-class-name", "--ref",
-                               sample("ref/nut_ref_0.png").string(), "--ref", sample("ref/nut_ref_1.png").string(),
-                               sample("nut_scratch.png").string(), sample("nut_good.png").string()});
+                               test::sample_path("ref/nut_ref_0.png").string(), "--ref", test::sample_path("ref/nut_ref_1.png").string(),
+                               test::sample_path("nut_scratch.png").string(), test::sample_path("nut_good.png").string()});
   ASSERT_EQ(answer["images"].size(), 2u);
   for (size_t i = 0; i < 2; ++i)
     EXPECT_NEAR(answer["images"][i]["score"].get<double>(), cli["images"][i]["score"].get<double>(), 1e-6);
@@ -191,7 +187,7 @@ TEST(Serve, BanksAreStoredListedUsedDeletedAndSurviveARestart) {
   }
   // The bank file is `winclip bank build`'s format: `winclip detect --bank` uses it.
   const Json cli = cli_detect(tmp.path(), tmp / "cli",
-                              {"--bank", (tmp / "banks" / "nut-1.bank").string(), sample("nut_stain.png").string()});
+                              {"--bank", (tmp / "banks" / "nut-1.bank").string(), test::sample_path("nut_stain.png").string()});
   EXPECT_NEAR(cli["images"][0]["score"].get<double>(), first_score.get<double>(), 1e-6);
 
   test::ServeProcess restarted(tmp.path(), args);
@@ -229,17 +225,17 @@ TEST(Serve, ApiKeyGuardsTheApiButNotHealthOrMetrics) {
     test::ServeProcess server(tmp.path(), args, env);
     ASSERT_TRUE(server.started());
     auto client = server.client();
-    EXPECT_EQ(status(client.Get("/v1/health")), 200);
-    EXPECT_EQ(status(client.Get("/metrics")), 200);
+    EXPECT_EQ(test::http_status(client.Get("/v1/health")), 200);
+    EXPECT_EQ(test::http_status(client.Get("/metrics")), 200);
     const httplib::MultipartFormDataItems items = {field("class", "metal_nut"), image_part("nut_good.png")};
     const auto refused = client.Post("/v1/detect", items);
     ASSERT_TRUE(refused);
     EXPECT_EQ(refused->status, 401);
     EXPECT_NE(Json::parse(refused->body)["error"].get<std::string>().find("Authorization"), std::string::npos);
-    EXPECT_EQ(status(client.Get("/v1/banks")), 401);
-    EXPECT_EQ(status(client.Post("/v1/detect", httplib::Headers{{"Authorization", "Bearer wrong"}}, items)), 401);
-    EXPECT_EQ(status(client.Post("/v1/detect", httplib::Headers{{"Authorization", "Bearer s3cret"}}, items)), 200);
-    EXPECT_EQ(status(client.Get("/v1/banks", {{"Authorization", "Bearer s3cret"}})), 200);
+    EXPECT_EQ(test::http_status(client.Get("/v1/banks")), 401);
+    EXPECT_EQ(test::http_status(client.Post("/v1/detect", httplib::Headers{{"Authorization", "Bearer wrong"}}, items)), 401);
+    EXPECT_EQ(test::http_status(client.Post("/v1/detect", httplib::Headers{{"Authorization", "Bearer s3cret"}}, items)), 200);
+    EXPECT_EQ(test::http_status(client.Get("/v1/banks", {{"Authorization", "Bearer s3cret"}})), 200);
   }
 }
 
@@ -263,7 +259,7 @@ TEST(Serve, MetricsCountRequestsImagesAndBatches) {
   const double images = value("winclip_images_scored_total"), batches = value("winclip_batch_size_count");
   const std::string detect_200 = R"(winclip_requests_total{endpoint="/v1/detect",code="200"})";
   const double detects = value(detect_200);
-  ASSERT_EQ(status(client.Post("/v1/detect",
+  ASSERT_EQ(test::http_status(client.Post("/v1/detect",
                                httplib::MultipartFormDataItems{field("class", "metal_nut"), image_part("nut_good.png"),
                                                                image_part("nut_stain.png")})),
             200);

@@ -9,7 +9,6 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
-#include <zlib.h>
 
 #include "e2e/serve_process.hpp"
 #include "test_support.hpp"
@@ -21,13 +20,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-fs::path sample(const std::string& name) { return test::data_path("../../samples/" + name); }
-
 httplib::MultipartFormData part(const std::string& field, const std::string& filename, const std::string& content) {
   return {field, content, filename, filename.empty() ? "" : "image/png"};
 }
-
-int status(const httplib::Result& r) { return r ? r->status : 0; }
 
 std::string error_of(const httplib::Result& r) {
   if (!r) return "(no answer: " + httplib::to_string(r.error()) + ")";
@@ -35,35 +30,12 @@ std::string error_of(const httplib::Result& r) {
   return j.is_object() && j.contains("error") ? j["error"].get<std::string>() : "(no error field: " + r->body + ")";
 }
 
-void expect_mentions(const std::string& text, const std::string& part) {
-  EXPECT_NE(text.find(part), std::string::npos) << "'" << text << "' lacks '" << part << "'";
-}
-
-std::string be32(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-}
-
-uint32_t crc32_of(const std::string& bytes) {
-  return static_cast<uint32_t>(
-      ::crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
-}
-
-// A complete, checksummed PNG whose header claims 60000×60000 pixels (10.8 GB decoded) around a few bytes.
-std::string png_bomb() {
-  const auto chunk = [](const std::string& type, const std::string& data) {
-    return be32(static_cast<uint32_t>(data.size())) + type + data + be32(crc32_of(type + data));
-  };
-  const std::string header = be32(60000) + be32(60000) + std::string{8, 2, 0, 0, 0};
-  return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", header) +
-         chunk("IDAT", std::string("\x78\x01\x03\x00\x00\x00\x00\x01", 8)) + chunk("IEND", "");
-}
-
 std::vector<std::string> server_args(const test::TempDir& tmp, std::vector<std::string> more = {}) {
   more.insert(more.begin(), {"--bank-dir", (tmp / "banks").string()});
   return more;
 }
 
-bool healthy(const test::ServeProcess& server) { return status(server.client().Get("/v1/health")) == 200; }
+bool healthy(const test::ServeProcess& server) { return test::http_status(server.client().Get("/v1/health")) == 200; }
 
 // A multipart body by hand, for requests sent over a raw connection.
 std::string multipart_body(const std::string& boundary, const std::string& class_name, const std::string& image) {
@@ -85,30 +57,30 @@ TEST(ServeLimits, StatusCodesNameTheProblem) {
   ASSERT_TRUE(server.started());
   auto client = server.client();
   const auto not_found = client.Get("/v2/nothing");
-  EXPECT_EQ(status(not_found), 404);
-  expect_mentions(error_of(not_found), "/v2/nothing");
+  EXPECT_EQ(test::http_status(not_found), 404);
+  test::expect_mentions(error_of(not_found), "/v2/nothing");
   const auto wrong_method = client.Get("/v1/detect");
-  EXPECT_EQ(status(wrong_method), 405);
+  EXPECT_EQ(test::http_status(wrong_method), 405);
   EXPECT_EQ(wrong_method->get_header_value("Allow"), "POST");
-  EXPECT_EQ(status(client.Delete("/v1/banks")), 405);
+  EXPECT_EQ(test::http_status(client.Delete("/v1/banks")), 405);
   const auto text = client.Post("/v1/detect?class=bottle", "hello", "text/plain");
-  EXPECT_EQ(status(text), 415);
-  expect_mentions(error_of(text), "Content-Type");
-  const std::string png = test::read_bytes(sample("nut_good.png"));
+  EXPECT_EQ(test::http_status(text), 415);
+  test::expect_mentions(error_of(text), "Content-Type");
+  const std::string png = test::read_bytes(test::sample_path("nut_good.png"));
   const auto no_class = client.Post("/v1/detect", httplib::MultipartFormDataItems{part("image", "a.png", png)});
-  EXPECT_EQ(status(no_class), 400);
+  EXPECT_EQ(test::http_status(no_class), 400);
   EXPECT_EQ(error_of(no_class).rfind("class: ", 0), 0u) << error_of(no_class);
   const auto bad_threshold = client.Post(
       "/v1/detect", httplib::MultipartFormDataItems{part("class", "", "bottle"), part("threshold", "", "high"),
                                                     part("image", "a.png", png)});
-  EXPECT_EQ(status(bad_threshold), 400);
+  EXPECT_EQ(test::http_status(bad_threshold), 400);
   EXPECT_EQ(error_of(bad_threshold).rfind("threshold: ", 0), 0u) << error_of(bad_threshold);
   // 0.5 MiB: a 1 MB body is refused from its Content-Length, before it is read.
   const auto large =
       client.Post("/v1/detect", httplib::MultipartFormDataItems{part("class", "", "bottle"),
                                                                 part("image", "big.png", std::string(1'000'000, 'x'))});
-  EXPECT_EQ(status(large), 413);
-  expect_mentions(error_of(large), "body");
+  EXPECT_EQ(test::http_status(large), 413);
+  test::expect_mentions(error_of(large), "body");
   EXPECT_TRUE(healthy(server));
 }
 
@@ -117,35 +89,35 @@ TEST(ServeLimits, BrokenUploadsGetTheirAnswersAndOthersAreScored) {
   test::ServeProcess server(tmp.path(), server_args(tmp));
   ASSERT_TRUE(server.started());
   auto client = server.client();
-  const std::string png = test::read_bytes(sample("nut_good.png"));
+  const std::string png = test::read_bytes(test::sample_path("nut_good.png"));
 
   const std::string whole = multipart_body("XYZ", "bottle", png);
   const auto truncated =
       client.Post("/v1/detect", whole.substr(0, whole.size() / 2), "multipart/form-data; boundary=XYZ");
-  EXPECT_EQ(status(truncated), 400);
-  expect_mentions(error_of(truncated), "multipart");
+  EXPECT_EQ(test::http_status(truncated), 400);
+  test::expect_mentions(error_of(truncated), "multipart");
   const auto no_boundary = client.Post("/v1/detect", whole, "multipart/form-data");
-  EXPECT_EQ(status(no_boundary), 400);
-  expect_mentions(error_of(no_boundary), "boundary");
+  EXPECT_EQ(test::http_status(no_boundary), 400);
+  test::expect_mentions(error_of(no_boundary), "boundary");
 
   // A text file, an empty file and a header claiming 60000×60000 pixels: each its own error, the good image scored.
   const auto start = std::chrono::steady_clock::now();
   const auto mixed = client.Post(
       "/v1/detect",
       httplib::MultipartFormDataItems{part("class", "", "metal_nut"), part("image", "notes.png", "just text\n"),
-                                      part("image", "empty.png", ""), part("image", "bomb.png", png_bomb()),
+                                      part("image", "empty.png", ""), part("image", "bomb.png", test::png_claiming(60000, 60000)),
                                       part("image", "good.png", png)});
   EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
-  ASSERT_EQ(status(mixed), 200) << error_of(mixed);
+  ASSERT_EQ(test::http_status(mixed), 200) << error_of(mixed);
   const Json images = Json::parse(mixed->body)["images"];
   ASSERT_EQ(images.size(), 4u);
   for (int i = 0; i < 3; ++i) {
     EXPECT_TRUE(images[i]["score"].is_null()) << images[i];
     EXPECT_TRUE(images[i]["anomalous"].is_null()) << images[i];
   }
-  expect_mentions(images[0]["error"], "notes.png: not an image");
-  expect_mentions(images[1]["error"], "empty.png: empty file");
-  expect_mentions(images[2]["error"], "bomb.png: PNG image of 60000x60000 pixels, over the limit");
+  test::expect_mentions(images[0]["error"], "notes.png: not an image");
+  test::expect_mentions(images[1]["error"], "empty.png: empty file");
+  test::expect_mentions(images[2]["error"], "bomb.png: PNG header claims 60000×60000 pixels, more than the limit of 50000000");
   EXPECT_EQ(images[2]["name"], "bomb.png");
   EXPECT_TRUE(images[3]["score"].is_number());
   EXPECT_FALSE(images[3].contains("error"));
@@ -225,9 +197,9 @@ TEST(ServeLimits, ClientsKilledMidUploadLeakNothing) {
   test::ServeProcess server(tmp.path(), server_args(tmp, {"--threads", "2"}));
   ASSERT_TRUE(server.started());
   auto client = server.client();
-  const std::string png = test::read_bytes(sample("nut_good.png"));
+  const std::string png = test::read_bytes(test::sample_path("nut_good.png"));
   const httplib::MultipartFormDataItems items = {part("class", "", "metal_nut"), part("image", "a.png", png)};
-  for (int i = 0; i < 10; ++i) ASSERT_EQ(status(client.Post("/v1/detect", items)), 200);
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(test::http_status(client.Post("/v1/detect", items)), 200);
   const long before = server.rss_kib();
   // Each killed client announces 8 MB and dies after 3 MB: 120 MB would stay behind if its buffers leaked.
   const std::string chunk(3 << 20, 'x');
@@ -238,9 +210,9 @@ TEST(ServeLimits, ClientsKilledMidUploadLeakNothing) {
            "--XYZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"k.png\"\r\n\r\n");
     c.send(chunk);
     c.abort();
-    if (i % 8 == 0) EXPECT_EQ(status(client.Post("/v1/detect", items)), 200);
+    if (i % 8 == 0) EXPECT_EQ(test::http_status(client.Post("/v1/detect", items)), 200);
   }
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(status(client.Post("/v1/detect", items)), 200);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(test::http_status(client.Post("/v1/detect", items)), 200);
   const long after = server.rss_kib();
   EXPECT_LT(after - before, 40 * 1024) << "RSS before " << before << " KiB, after " << after << " KiB";
 }
@@ -251,7 +223,7 @@ TEST(ServeLimits, FullQueueAnswers503WithRetryAfter) {
   test::ServeProcess server(tmp.path(),
                             server_args(tmp, {"--max-batch", "1", "--max-queue", "1", "--batch-wait-ms", "0"}));
   ASSERT_TRUE(server.started());
-  const std::string png = test::read_bytes(sample("nut_good.png"));
+  const std::string png = test::read_bytes(test::sample_path("nut_good.png"));
   httplib::MultipartFormDataItems items = {part("class", "", "metal_nut")};
   for (int i = 0; i < 6; ++i) items.push_back(part("image", "a.png", png));
   std::atomic<bool> seen{false};
@@ -265,12 +237,12 @@ TEST(ServeLimits, FullQueueAnswers503WithRetryAfter) {
       auto c = server.client();
       while (!seen && std::chrono::steady_clock::now() < until) {
         const auto r = c.Post("/v1/detect", items);
-        if (status(r) == 503) {
+        if (test::http_status(r) == 503) {
           std::lock_guard lock(mutex);
           retry_after = r->get_header_value("Retry-After");
           message = error_of(r);
           seen = true;
-        } else if (status(r) != 200) {
+        } else if (test::http_status(r) != 200) {
           ++other;
         }
       }
@@ -278,7 +250,7 @@ TEST(ServeLimits, FullQueueAnswers503WithRetryAfter) {
   for (auto& t : clients) t.join();
   EXPECT_TRUE(seen);
   EXPECT_EQ(retry_after, "1");
-  expect_mentions(message, "queue");
+  test::expect_mentions(message, "queue");
   EXPECT_EQ(other, 0);
   EXPECT_TRUE(healthy(server));
 }
@@ -287,7 +259,7 @@ TEST(ServeLimits, SigtermAnswersTheRequestInFlightThenExitsZero) {
   test::TempDir tmp;
   test::ServeProcess server(tmp.path(), server_args(tmp));
   ASSERT_TRUE(server.started());
-  const std::string body = multipart_body("XYZ", "metal_nut", test::read_bytes(sample("nut_good.png")));
+  const std::string body = multipart_body("XYZ", "metal_nut", test::read_bytes(test::sample_path("nut_good.png")));
   test::RawConnection c(server.port());
   ASSERT_TRUE(c.connected());
   // Half the request, then SIGTERM: the server stops accepting but waits for the rest and answers it.
