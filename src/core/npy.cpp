@@ -1,10 +1,10 @@
 #include "winclip/npy.hpp"
 
 #include <cstring>
-#include <fstream>
 #include <regex>
 
 #include "core/atomic_file.hpp"
+#include "core/file_bytes.hpp"
 #include "winclip/error.hpp"
 
 namespace winclip {
@@ -44,27 +44,28 @@ void convert(const std::vector<char>& raw, std::vector<float>& out) {
 
 }  // namespace
 
-Tensor read_npy(const std::filesystem::path& path) {
-  const std::string where = path.string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(where, "cannot open file");
-  char magic[8];
-  if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0) throw Error(where, "not a .npy file");
+Tensor read_npy_bytes(std::span<const std::byte> bytes, const std::string& name) {
+  const std::string& where = name;
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const size_t size = bytes.size();
+  if (size < 8 || std::memcmp(p, "\x93NUMPY", 6) != 0) throw Error(where, "not a .npy file");
+  size_t pos = 8;
   uint32_t header_len = 0;
-  if (magic[6] == 1) {
-    unsigned char b[2];
-    if (!in.read(reinterpret_cast<char*>(b), 2)) throw Error(where, "truncated .npy header");
-    header_len = b[0] | (b[1] << 8);
-  } else if (magic[6] == 2 || magic[6] == 3) {
-    unsigned char b[4];
-    if (!in.read(reinterpret_cast<char*>(b), 4)) throw Error(where, "truncated .npy header");
-    header_len = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
+  if (p[6] == 1) {
+    if (size - pos < 2) throw Error(where, "truncated .npy header");
+    header_len = p[pos] | (p[pos + 1] << 8);
+    pos += 2;
+  } else if (p[6] == 2 || p[6] == 3) {
+    if (size - pos < 4) throw Error(where, "truncated .npy header");
+    header_len = p[pos] | (p[pos + 1] << 8) | (p[pos + 2] << 16) | (static_cast<uint32_t>(p[pos + 3]) << 24);
+    pos += 4;
   } else {
-    throw Error(where, "unsupported .npy version " + std::to_string(magic[6]));
+    throw Error(where, "unsupported .npy version " + std::to_string(p[6]));
   }
   if (header_len > (1u << 20)) throw Error(where, "implausible .npy header length");
-  std::string text(header_len, '\0');
-  if (!in.read(text.data(), header_len)) throw Error(where, "truncated .npy header");
+  if (size - pos < header_len) throw Error(where, "truncated .npy header");
+  const std::string text(reinterpret_cast<const char*>(p + pos), header_len);
+  pos += header_len;
   NpyHeader h = parse_header(text, where);
   if (h.fortran) throw Error(where, "Fortran-order arrays are not supported");
 
@@ -77,15 +78,21 @@ Tensor read_npy(const std::filesystem::path& path) {
 
   Tensor t(h.shape);
   std::vector<char> raw(t.data.size() * item);
-  if (!in.read(raw.data(), static_cast<std::streamsize>(raw.size())))
+  if (size - pos < raw.size())
     throw Error(where, "truncated .npy data: expected " + std::to_string(raw.size()) + " bytes for shape " +
                            shape_string(h.shape));
+  if (!raw.empty()) std::memcpy(raw.data(), p + pos, raw.size());
   if (d == "<f4") convert<float>(raw, t.data);
   else if (d == "<i4") convert<int32_t>(raw, t.data);
   else if (d == "<f8") convert<double>(raw, t.data);
   else if (d == "<i8") convert<int64_t>(raw, t.data);
   else convert<uint8_t>(raw, t.data);
   return t;
+}
+
+Tensor read_npy(const std::filesystem::path& path) {
+  const std::vector<uint8_t> bytes = read_file_bytes(path, "a .npy file");
+  return read_npy_bytes(std::as_bytes(std::span(bytes)), path.string());
 }
 
 void write_npy(const std::filesystem::path& path, const Shape& shape, const float* data) {

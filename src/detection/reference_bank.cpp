@@ -67,9 +67,10 @@ void save_bank_file(const std::filesystem::path& path, const BankFile& file) {
   save_safetensors(path, tensors, metadata);
 }
 
-BankFile load_bank_file(const std::filesystem::path& path) {
-  const std::string where = path.string();
-  const WeightFile wf = WeightFile::open(path);
+namespace {
+
+BankFile bank_file_from(const WeightFile& wf) {
+  const std::string where = wf.path().string();
   const auto& meta = wf.metadata();
   auto field = [&](const std::string& key) {
     auto it = meta.find(key);
@@ -128,6 +129,14 @@ BankFile load_bank_file(const std::filesystem::path& path) {
   if (content_digest(bank_tensors(file), calibration) != field("sha256"))
     throw Error(where, "bank file checksum mismatch: the file is damaged");
   return file;
+}
+
+}  // namespace
+
+BankFile load_bank_file(const std::filesystem::path& path) { return bank_file_from(WeightFile::open(path)); }
+
+BankFile load_bank_file_bytes(std::span<const std::byte> bytes, const std::string& name) {
+  return bank_file_from(WeightFile::from_bytes(bytes, name));
 }
 
 }  // namespace winclip
