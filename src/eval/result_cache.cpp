@@ -26,9 +26,7 @@ std::string read_text(const fs::path& path) {
   return text.str();
 }
 
-}  // namespace
-
-float parse_cached_score(const std::string& text, const fs::path& path) {
+float parse_score(const std::string& text, const fs::path& path) {
   char* end = nullptr;
   errno = 0;
   const float score = std::strtof(text.c_str(), &end);
@@ -36,6 +34,8 @@ float parse_cached_score(const std::string& text, const fs::path& path) {
     throw Error(path.string(), "corrupt cached score; remove the file or rerun with --fresh");
   return score;
 }
+
+}  // namespace
 
 ResultCache::ResultCache(const fs::path& out, const nlohmann::json& settings, bool fresh) {
   const std::string text = settings.dump();
@@ -83,7 +83,7 @@ bool ResultCache::contains(const std::string& category, uint64_t seed, const std
 ImageResult ResultCache::read(const std::string& category, uint64_t seed, const std::string& key, int size) const {
   const fs::path base = entry(category, seed, key);
   const fs::path score_file = base.string() + ".score", map_file = base.string() + ".npy";
-  ImageResult result{parse_cached_score(read_text(score_file), score_file), read_npy(map_file)};
+  ImageResult result{parse_score(read_text(score_file), score_file), read_npy(map_file)};
   if (result.map.shape != Shape{size, size})
     throw Error(map_file.string(), "cached map has shape " + shape_string(result.map.shape) + ", expected [" +
                                        std::to_string(size) + ", " + std::to_string(size) + "]; rerun with --fresh");

@@ -21,9 +21,6 @@ struct ImageResult {
   Tensor map;  // [S, S]
 };
 
-// The text of a .score file ("%.9g" and a newline); Error naming `file` for anything else.
-float parse_cached_score(const std::string& text, const std::filesystem::path& file);
-
 class ResultCache {
  public:
   // `settings`: everything that changes a result; runs with other settings use another directory.
