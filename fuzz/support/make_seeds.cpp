@@ -169,6 +169,8 @@ void npy_seeds(const fs::path& data) {
 
 void image_seeds(const fs::path& data) {
   cv::Mat rgb(6, 8, CV_8UC3), gray(6, 8, CV_8UC1), rgba(5, 7, CV_8UC4), deep(4, 5, CV_16UC3), mask(6, 8, CV_8UC1);
+  cv::Mat large(32, 32, CV_8UC3);  // OpenJPEG's default resolution levels need at least 32 pixels a side
+  cv::randu(large, 0, 256);
   cv::randu(rgb, 0, 256);
   cv::randu(gray, 0, 256);
   cv::randu(rgba, 0, 256);
@@ -183,7 +185,7 @@ void image_seeds(const fs::path& data) {
   const Encoding encodings[] = {{"rgb", ".png", &rgb}, {"gray", ".png", &gray},  {"rgba", ".png", &rgba},
                                 {"deep", ".png", &deep}, {"rgb", ".jpg", &rgb},  {"gray", ".jpg", &gray},
                                 {"rgb", ".bmp", &rgb},  {"rgba", ".tif", &rgba}, {"rgb", ".webp", &rgb},
-                                {"rgb", ".jp2", &rgb},  {"rgb", ".ppm", &rgb},   {"gray", ".pgm", &gray}};
+                                {"rgb", ".jp2", &large},  {"rgb", ".ppm", &rgb},   {"gray", ".pgm", &gray}};
   for (const auto& [name, ext, image] : encodings) {
     std::vector<uint8_t> bytes;
     try {
