@@ -178,3 +178,43 @@ TEST(Detector, BatchEqualsOneByOne) {
   }
   EXPECT_TRUE(Detector(tiny_model(), anomalib_options()).score(std::vector<Image>{}).empty());
 }
+
+TEST(Detector, OnePassIsSharedByDetectorsOfOtherClassesAndReferences) {
+  // A service batches the images of concurrent requests: one pass made by one Detector, each image finished by
+  // its own request's Detector, which must give exactly what its score() gives.
+  const Detector zero_shot(tiny_model(), anomalib_options());
+  DetectorOptions other = anomalib_options();
+  other.class_name = "bottle";
+  other.raw_class_name = false;
+  other.templates = TemplateSet::Paper;
+  Detector few_shot(tiny_model(), other);
+  few_shot.add_references(std::vector<Image>{image("ref_0_good"), image("ref_1_good")});
+  ASSERT_TRUE(zero_shot.encodes_like(few_shot));
+
+  const auto images = test_images();
+  std::vector<float> stacked;
+  for (const auto& img : images) {
+    const Tensor t = few_shot.preprocess(img);
+    stacked.insert(stacked.end(), t.data.begin(), t.data.end());
+  }
+  const int64_t size = tiny_model()->image_size();
+  const VisionResult pass = few_shot.encode(Tensor({3, 3, size, size}, stacked));
+  for (int64_t i = 0; i < 3; ++i) {
+    for (const Detector* detector : {&zero_shot, static_cast<const Detector*>(&few_shot)}) {
+      const Detection shared = detector->score_encoded(pass, i);
+      const Detection alone = detector->score(images[static_cast<size_t>(i)]);
+      EXPECT_EQ(shared.score, alone.score) << "image " << i << ", shots " << detector->shots();
+      EXPECT_EQ(shared.map.data, alone.map.data) << "image " << i << ", shots " << detector->shots();
+      EXPECT_EQ(shared.few_shot_map.data, alone.few_shot_map.data) << "image " << i;
+    }
+  }
+  EXPECT_THROW(zero_shot.score_encoded(pass, 3), Error);
+  EXPECT_THROW(zero_shot.score_encoded(pass, -1), Error);
+
+  // Other scales: another pass, which the first one's results do not fit.
+  DetectorOptions one_scale = anomalib_options();
+  one_scale.scales = {2};
+  const Detector two(tiny_model(), one_scale, zero_shot.prototypes());
+  EXPECT_FALSE(two.encodes_like(zero_shot));
+  EXPECT_THROW(two.score_encoded(pass, 0), Error);
+}

@@ -81,7 +81,67 @@ void expect_mentions(const std::string& message, const std::string& part) {
   EXPECT_NE(message.find(part), std::string::npos) << "'" << message << "' lacks '" << part << "'";
 }
 
+
+// The header's claimed size, checked against a limit before anything is decoded or allocated.
+Image decode_limited(const std::string& bytes, int64_t max_pixels) {
+  return decode_image_bytes({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, "big", max_pixels);
+}
+
+std::string limited_error(const std::string& bytes, int64_t max_pixels) {
+  try {
+    decode_limited(bytes, max_pixels);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no error";
+  return "";
+}
+
+std::string le16(uint32_t v) { return {static_cast<char>(v), static_cast<char>(v >> 8)}; }
+std::string le32(uint32_t v) { return le16(v) + le16(v >> 16); }
+
 }  // namespace
+
+TEST(DecodeImageLimits, PngClaimingSixtyThousandSquaredIsRefusedFromItsHeader) {
+  // A valid container around a tiny IDAT: only the header claims 60000×60000 (10.8 GB of RGB).
+  const std::string header = be32(60000) + be32(60000) + std::string{8, 2, 0, 0, 0};
+  const std::string bomb = std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", header) +
+                           chunk("IDAT", zlib_stored(std::string(64, '\0'))) + chunk("IEND", "");
+  const std::string message = limited_error(bomb, 50'000'000);
+  expect_mentions(message, "big: PNG image of 60000x60000 pixels");
+  expect_mentions(message, "limit of 50000000");
+}
+
+TEST(DecodeImageLimits, ImagesAtTheLimitDecodeAndOneMorePixelIsRefused) {
+  const std::string four_by_three = png(4, 3, 8, 0, std::vector<uint8_t>(12, 7));
+  EXPECT_EQ(decode_limited(four_by_three, 12).width, 4);
+  expect_mentions(limited_error(four_by_three, 11), "PNG image of 4x3 pixels");
+  // A JPEG's start-of-frame segment gives the same size the decoder does.
+  const std::string jpeg = test::read_bytes(test::data_path("images/exif_orientation6.jpg"));
+  const Image decoded = decode_limited(jpeg, 0);
+  const int64_t pixels = int64_t{decoded.width} * decoded.height;
+  EXPECT_EQ(decode_limited(jpeg, pixels).height, decoded.height);
+  expect_mentions(limited_error(jpeg, pixels - 1), "JPEG image of " + std::to_string(decoded.width) + "x" +
+                                                       std::to_string(decoded.height));
+}
+
+TEST(DecodeImageLimits, HeadersOfTheOtherFormatsAreReadToo) {
+  // Headers alone, each claiming a size far over the limit: refused by the claim, never handed to a decoder.
+  const std::string bmp = "BM" + le32(0) + le32(0) + le32(54) + le32(40) + le32(70000) + le32(static_cast<uint32_t>(-70000));
+  const std::string tiff = std::string("II*\0", 4) + le32(8) + le16(2) + le16(256) + le16(4) + le32(1) + le32(50000) +
+                           le16(257) + le16(3) + le32(1) + le16(40000) + le16(0) + le32(0);
+  const std::string pnm = "P6\n# a comment\n70000 70001\n255\n";
+  const std::string webp = "RIFF" + le32(30) + "WEBPVP8X" + le32(10) + le32(0) + std::string{0x5F, static_cast<char>(0xEA), 0} +
+                           std::string{0x3F, static_cast<char>(0x9C), 0};  // 60000 x 40000, stored minus one
+  const std::string j2k = std::string("\xff\x4f\xff\x51", 4) + be32(0x00290000) + be32(80000) + be32(90000) +
+                          be32(0) + be32(0);
+  const std::pair<std::string, std::string> cases[] = {{bmp, "BMP image of 70000x70000"},
+                                                       {tiff, "TIFF image of 50000x40000"},
+                                                       {pnm, "PNM image of 70000x70001"},
+                                                       {webp, "WebP image of 60000x40000"},
+                                                       {j2k, "JPEG 2000 image of 80000x90000"}};
+  for (const auto& [bytes, expected] : cases) expect_mentions(limited_error(bytes, 1'000'000), expected);
+}
 
 TEST(DecodeImage, RgbPngKeepsChannelOrder) {
   const Image img = decode(png(2, 1, 8, 2, {10, 20, 30, 40, 50, 60}));

@@ -213,6 +213,38 @@ void visa_seeds() {
              "\"image\",label,split,object,mask\r\n\"a,\"\"b\"\".JPG\",normal,train,\"x y\",\n");
 }
 
+std::string http_post(const std::string& target, const std::string& type, const std::string& body,
+                      bool chunked = false) {
+  std::string request = "POST " + target + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + type + "\r\n";
+  if (!chunked) return request + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx", body.size());
+  return request + "Transfer-Encoding: chunked\r\n\r\n" + size + "\r\n" + body + "\r\n0\r\n\r\n";
+}
+
+std::string form_part(const std::string& name, const std::string& value, const std::string& filename = "") {
+  std::string part = "--b\r\nContent-Disposition: form-data; name=\"" + name + "\"";
+  if (!filename.empty()) part += "; filename=\"" + filename + "\"\r\nContent-Type: image/png";
+  return part + "\r\n\r\n" + value + "\r\n";
+}
+
+void http_seeds() {
+  const std::string image = "\x89PNG\r\n\x1a\n not decoded here";
+  const std::string multipart = "multipart/form-data; boundary=b";
+  write_seed("http_request", "detect_multipart.http",
+             http_post("/v1/detect?threshold=0.5", multipart,
+                       form_part("class", "metal nut") + form_part("image", image, "a.png") +
+                           form_part("ref", image, "r.png") + form_part("outputs", "map,overlay") + "--b--\r\n"));
+  write_seed("http_request", "detect_raw.http",
+             http_post("/v1/detect?class=bottle&templates=anomalib&name=x.png", "image/png", image));
+  write_seed("http_request", "detect_chunked.http",
+             http_post("/v1/detect?bank=line1&raw_class_name=true", "image/jpeg", image, true));
+  write_seed("http_request", "bank.http",
+             http_post("/v1/banks", multipart,
+                       form_part("name", "line1") + form_part("class", "bottle") + form_part("ref", image, "r.png") +
+                           "--b--\r\n"));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -232,6 +264,7 @@ int main(int argc, char** argv) {
     npy_seeds(data);
     image_seeds(data);
     visa_seeds();
+    http_seeds();
   } catch (const std::exception& e) {
     std::cerr << "make_seeds: " << e.what() << "\n";
     return 1;

@@ -67,6 +67,17 @@ class Detector {
   std::vector<Detection> score(const std::vector<Image>& images) const;
   std::vector<Detection> score(const Tensor& preprocessed) const;  // [N, 3, S, S]
 
+  // The two halves of score(), for a caller that batches images of several Detectors into one vision pass (a
+  // service gathering concurrent requests): the pass depends only on the model and the window scales, never on
+  // the class, prototypes or references.
+  // True when this Detector's pass is the other's: the same model object and the same scales.
+  bool encodes_like(const Detector& other) const;
+  // One forward pass over all N images of `preprocessed` ([N, 3, S, S]), whatever options().batch_size says.
+  VisionResult encode(const Tensor& preprocessed) const;
+  // Image `index` of a pass made by this Detector or one that encodes_like it: the Detection score() gives for
+  // that image, bit for bit.
+  Detection score_encoded(const VisionResult& encoded, int64_t index) const;
+
   Tensor preprocess(const Image& image) const;  // [1, 3, S, S]
   const Tensor& prototypes() const { return prototypes_; }
   const DetectorOptions& options() const { return options_; }

@@ -25,6 +25,9 @@ struct Image {
 Image decode_image(const std::filesystem::path& path);
 // The same for bytes already in memory; `name` is used in error messages.
 Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name);
+// The same with a limit on width × height (0: none), for bytes from outside: an image whose header claims
+// more pixels is refused (Error naming `name`) before any memory is allocated for its pixels.
+Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name, int64_t max_pixels);
 
 // True for the extensions decode_image reads (case-insensitive): png jpg jpeg jpe bmp dib tif tiff webp
 // jp2 pbm pgm ppm pnm.

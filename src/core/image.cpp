@@ -11,6 +11,7 @@
 
 #include "core/file_bytes.hpp"
 #include "core/image_container.hpp"
+#include "core/image_header.hpp"
 #include "winclip/error.hpp"
 
 namespace winclip {
@@ -63,9 +64,21 @@ Image to_rgb(const cv::Mat& decoded, const std::string& name) {
 }  // namespace
 
 Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name) {
+  return decode_image_bytes(bytes, name, 0);
+}
+
+Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name, int64_t max_pixels) {
   if (bytes.empty()) throw Error(name, "empty file");
   if (bytes.size() > static_cast<size_t>(INT_MAX)) throw Error(name, "file too large to decode (over 2 GiB)");
   const std::string_view format = sniff_image_format(bytes);
+  const auto too_many_pixels = [&](int64_t width, int64_t height) {
+    return Error(name, std::string(format) + " image of " + std::to_string(width) + "x" + std::to_string(height) +
+                           " pixels, over the limit of " + std::to_string(max_pixels) + " pixels");
+  };
+  if (max_pixels > 0)
+    if (const auto claimed = image_header_dimensions(bytes, format);
+        claimed && claimed->width > max_pixels / claimed->height)
+      throw too_many_pixels(claimed->width, claimed->height);
   if (const std::string problem = image_container_problem(bytes, format); !problem.empty()) throw Error(name, problem);
   silence_opencv_logging();
   cv::Mat decoded;
@@ -82,6 +95,9 @@ Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name
     if (format.empty()) throw Error(name, "not an image: the data matches no supported image format");
     throw Error(name, "corrupt or truncated " + std::string(format) + " data");
   }
+  // Formats whose header was not read are held to the limit once decoded (OpenCV itself refuses more than
+  // 2^30 pixels before allocating).
+  if (max_pixels > 0 && decoded.cols > max_pixels / decoded.rows) throw too_many_pixels(decoded.cols, decoded.rows);
   return to_rgb(decoded, name);
 }
 

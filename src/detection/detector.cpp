@@ -1,6 +1,7 @@
 #include "winclip/detector.hpp"
 
 #include <algorithm>
+#include <numeric>
 
 #include <nlohmann/json.hpp>
 
@@ -245,24 +246,39 @@ void Detector::fuse(const std::vector<double>& zero_shot, const std::vector<doub
   d.map = upsample_bilinear(d.patch_map, size, size);
 }
 
-std::vector<Detection> Detector::score(const Tensor& preprocessed) const {
+bool Detector::encodes_like(const Detector& other) const {
+  return model_ == other.model_ && options_.scales == other.options_.scales;
+}
+
+VisionResult Detector::encode(const Tensor& preprocessed) const {
+  return model_->encode_images(preprocessed, window_request());
+}
+
+Detection Detector::score_encoded(const VisionResult& r, int64_t index) const {
   const int64_t e = model_->embed_dim();
-  const VisionRequest request = window_request();
-  const auto subsets = static_cast<int64_t>(request.token_subsets.size());
+  const int64_t n = r.image_embeddings.numel() ? r.image_embeddings.shape.at(0) : 0;
+  const int64_t expected_subsets = static_cast<int64_t>(
+      std::accumulate(windows_.begin(), windows_.end(), size_t{0}, [](size_t sum, const auto& w) { return sum + w.size(); }));
+  if (index < 0 || index >= n) throw Error("detector: image " + std::to_string(index) + " of a pass of " + std::to_string(n));
+  if (r.subset_embeddings.shape != Shape{n, expected_subsets, e} || r.patch_tokens.shape.size() != 3)
+    throw Error("detector: the pass was made with other windows or another model (subset embeddings " +
+                shape_string(r.subset_embeddings.shape) + ")");
+  const int64_t p = r.patch_tokens.shape[1], w = r.patch_tokens.shape[2];
+  Detection d;
+  const float* window_embeddings = r.subset_embeddings.ptr() + index * expected_subsets * e;
+  const std::vector<double> zero_shot = zero_shot_maps(r.image_embeddings.ptr() + index * e, window_embeddings, d);
+  std::vector<double> few_shot;
+  if (association_) few_shot = few_shot_maps(r.patch_tokens.ptr() + index * p * w, p, window_embeddings, d);
+  fuse(zero_shot, few_shot, d);
+  return d;
+}
+
+std::vector<Detection> Detector::score(const Tensor& preprocessed) const {
   std::vector<Detection> detections;
   for (int64_t start = 0; start < preprocessed.shape.at(0); start += options_.batch_size) {
     const int64_t n = std::min<int64_t>(options_.batch_size, preprocessed.shape[0] - start);
-    const VisionResult r = model_->encode_images(slice_rows(preprocessed, start, n), request);
-    const int64_t p = r.patch_tokens.shape[1], w = r.patch_tokens.shape[2];
-    for (int64_t b = 0; b < n; ++b) {
-      Detection d;
-      const float* window_embeddings = r.subset_embeddings.ptr() + b * subsets * e;
-      const std::vector<double> zero_shot = zero_shot_maps(r.image_embeddings.ptr() + b * e, window_embeddings, d);
-      std::vector<double> few_shot;
-      if (association_) few_shot = few_shot_maps(r.patch_tokens.ptr() + b * p * w, p, window_embeddings, d);
-      fuse(zero_shot, few_shot, d);
-      detections.push_back(std::move(d));
-    }
+    const VisionResult r = encode(slice_rows(preprocessed, start, n));
+    for (int64_t b = 0; b < n; ++b) detections.push_back(score_encoded(r, b));
   }
   return detections;
 }
