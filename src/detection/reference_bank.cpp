@@ -5,6 +5,7 @@
 #include "core/sha256.hpp"
 #include "checkpoint/checkpoint.hpp"
 #include "winclip/error.hpp"
+#include "winclip/preprocess.hpp"
 
 namespace winclip {
 
@@ -87,8 +88,16 @@ BankFile bank_file_from(const WeightFile& wf) {
   file.architecture = field("architecture");
   file.class_name = field("class_name");
   file.object_name = field("object_name");
-  file.templates = parse_template_set(field("templates"));
-  file.resize_mode = field("resize_mode");
+  // Checked here, where the file can be named (found by fuzz_bank_file: an unknown template set was an Error
+  // naming neither the file nor the field).
+  const std::string templates = field("templates"), resize_mode = field("resize_mode");
+  try {
+    file.templates = parse_template_set(templates);
+    (void)parse_resize_mode(resize_mode);
+  } catch (const Error& e) {
+    throw Error(where, std::string("bank file has malformed metadata: ") + e.what());
+  }
+  file.resize_mode = resize_mode;
   try {
     file.bank.shots = std::stoi(field("shots"));
     file.bank.scales = nlohmann::json::parse(field("scales")).get<std::vector<int>>();
