@@ -100,3 +100,15 @@ TEST(Npy, LongHeadersAreReadWithoutRecursion) {
   EXPECT_EQ(t.shape.size(), 60'000u);
   EXPECT_EQ(t.data.size(), 1u);
 }
+
+// Found by fuzzing (tests/data/fuzz-regressions/npy): the product of a shape read from a file overflowed
+// int64 before a later zero extent made it empty.
+TEST(Npy, ShapeNumelIsZeroForAnyZeroExtentAndRefusesOverflow) {
+  EXPECT_EQ(shape_numel({3435973832, 4294967296, 0}), 0);
+  EXPECT_EQ(shape_numel({}), 1);
+  EXPECT_EQ(shape_numel({2, 3, 4}), 24);
+  EXPECT_THROW(shape_numel({3435973832, 4294967296}), Error);
+  EXPECT_THROW(shape_numel({-1, 0}), Error);
+  const std::string empty = npy_with_shape("(3435973832, 4294967296, 0)");
+  EXPECT_EQ(read_npy_bytes(std::as_bytes(std::span(empty.data(), empty.size())), "m.npy").data.size(), 0u);
+}

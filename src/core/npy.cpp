@@ -123,10 +123,13 @@ Tensor read_npy_bytes(std::span<const std::byte> bytes, const std::string& name)
   else throw Error(where, "unsupported .npy dtype '" + d.substr(0, 40) + (d.size() > 40 ? "...'" : "'"));
 
   // Checked against the bytes present before anything is allocated: a forged shape must cost no memory.
-  uint64_t nbytes = item;
-  for (int64_t dim : h.shape)
-    if (__builtin_mul_overflow(nbytes, static_cast<uint64_t>(dim), &nbytes))
-      throw Error(where, "npy shape " + shape_string(h.shape) + " has too many elements");
+  uint64_t nbytes = 0;
+  try {
+    if (__builtin_mul_overflow(static_cast<uint64_t>(shape_numel(h.shape)), item, &nbytes))
+      throw Error("shape " + shape_string(h.shape) + " has too many elements");
+  } catch (const Error& e) {
+    throw Error(where, std::string("npy ") + e.what());
+  }
   if (size - pos < nbytes)
     throw Error(where, "truncated .npy data: expected " + std::to_string(nbytes) + " bytes for shape " +
                            shape_string(h.shape));
