@@ -36,8 +36,7 @@ std::chrono::milliseconds seconds_to_ms(double seconds) {
 }
 
 int serve(const ServeArgs& args) {
-  // Before any other thread starts, so that every one inherits the blocked signals.
-  serve::StopSignals signals;
+  serve::StopSignals signals;  // from here on SIGTERM or SIGINT stops the service (once it is up, if earlier)
   std::signal(SIGPIPE, SIG_IGN);
 
   const std::filesystem::path cache =
@@ -76,44 +75,43 @@ int serve(const ServeArgs& args) {
   return 0;
 }
 
-const RegisterCommand serve_command{{
-    "serve", "Serve detection over HTTP (JSON API and a web page) with the model loaded once",
-    [](CLI::App& sub) {
-      auto args = std::make_shared<ServeArgs>();
-      args->model.add_to(sub);
-      sub.add_option("--host", args->host, "address to listen on (default 127.0.0.1: this machine only)");
-      sub.add_option("--port", args->port, "port (0: any free port; the line `listening on ...` tells which)")
-          ->check(CLI::Range(0, 65535));
-      sub.add_option("--bank-dir", args->bank_dir, "where banks are stored (default: <cache dir>/banks)");
-      sub.add_option("--api-key", args->api_key,
-                     "require `Authorization: Bearer KEY` on the API (default: $WINCLIP_API_KEY; none if unset)");
-      sub.add_option("--max-body-mb", args->max_body_mb, "largest request body in MiB (larger: 413)")
-          ->check(CLI::Range(0.001, 4096.0));
-      sub.add_option("--max-image-pixels", args->max_image_pixels,
-                     "largest image, width × height, refused from its header before decoding")
-          ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
-      sub.add_option("--max-batch", args->max_batch, "images per engine pass, gathered across requests")
-          ->check(CLI::Range(1, 256));
-      sub.add_option("--batch-wait-ms", args->batch_wait_ms, "how long a pass waits for more images")
-          ->check(CLI::Range(0, 10000));
-      sub.add_option("--max-queue", args->max_queue, "images waiting for the engine; beyond, 503 with Retry-After")
-          ->check(CLI::Range(1, 1 << 20));
-      sub.add_option("--threads", args->threads, "connections served at once")->check(CLI::Range(1, 1024));
-      sub.add_option("--read-timeout", args->read_timeout, "seconds of silence allowed while a request arrives")
-          ->check(CLI::Range(0.01, 3600.0));
-      sub.add_option("--write-timeout", args->write_timeout, "seconds without progress allowed while answering")
-          ->check(CLI::Range(0.01, 3600.0));
-      sub.add_option("--request-timeout", args->request_timeout,
-                     "seconds for a whole request to arrive, and again for its answer to leave")
-          ->check(CLI::Range(0.01, 86400.0));
-      sub.add_option("--keep-alive", args->keep_alive, "seconds an idle connection is kept open")
-          ->check(CLI::Range(0.0, 3600.0));
-      sub.add_option("--resize", args->resize, "squash (default) or shortest, as `winclip detect --resize`")
-          ->check(CLI::IsMember({"squash", "shortest"}));
-      sub.add_flag("--no-prototype-cache", args->no_prototype_cache, "always run the text tower for a new class");
-      sub.add_flag("--quiet", args->quiet, "no log line per request");
-      return std::function<int()>([args] { return serve(*args); });
-    }}};
+const RegisterCommand serve_command{
+    {"serve", "Serve detection over HTTP (JSON API and a web page) with the model loaded once", [](CLI::App& sub) {
+       auto args = std::make_shared<ServeArgs>();
+       args->model.add_to(sub);
+       sub.add_option("--host", args->host, "address to listen on (default 127.0.0.1: this machine only)");
+       sub.add_option("--port", args->port, "port (0: any free port; the line `listening on ...` tells which)")
+           ->check(CLI::Range(0, 65535));
+       sub.add_option("--bank-dir", args->bank_dir, "where banks are stored (default: <cache dir>/banks)");
+       sub.add_option("--api-key", args->api_key,
+                      "require `Authorization: Bearer KEY` on the API (default: $WINCLIP_API_KEY; none if unset)");
+       sub.add_option("--max-body-mb", args->max_body_mb, "largest request body in MiB (larger: 413)")
+           ->check(CLI::Range(0.001, 4096.0));
+       sub.add_option("--max-image-pixels", args->max_image_pixels,
+                      "largest image, width × height, refused from its header before decoding")
+           ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+       sub.add_option("--max-batch", args->max_batch, "images per engine pass, gathered across requests")
+           ->check(CLI::Range(1, 256));
+       sub.add_option("--batch-wait-ms", args->batch_wait_ms, "how long a pass waits for more images")
+           ->check(CLI::Range(0, 10000));
+       sub.add_option("--max-queue", args->max_queue, "images waiting for the engine; beyond, 503 with Retry-After")
+           ->check(CLI::Range(1, 1 << 20));
+       sub.add_option("--threads", args->threads, "connections served at once")->check(CLI::Range(1, 1024));
+       sub.add_option("--read-timeout", args->read_timeout, "seconds of silence allowed while a request arrives")
+           ->check(CLI::Range(0.01, 3600.0));
+       sub.add_option("--write-timeout", args->write_timeout, "seconds without progress allowed while answering")
+           ->check(CLI::Range(0.01, 3600.0));
+       sub.add_option("--request-timeout", args->request_timeout,
+                      "seconds for a whole request to arrive, and again for its answer to leave")
+           ->check(CLI::Range(0.01, 86400.0));
+       sub.add_option("--keep-alive", args->keep_alive, "seconds an idle connection is kept open")
+           ->check(CLI::Range(0.0, 3600.0));
+       sub.add_option("--resize", args->resize, "squash (default) or shortest, as `winclip detect --resize`")
+           ->check(CLI::IsMember({"squash", "shortest"}));
+       sub.add_flag("--no-prototype-cache", args->no_prototype_cache, "always run the text tower for a new class");
+       sub.add_flag("--quiet", args->quiet, "no log line per request");
+       return std::function<int()>([args] { return serve(*args); });
+     }}};
 
 }  // namespace
 }  // namespace winclip::app

@@ -59,20 +59,32 @@ Options parse(int argc, char** argv) {
     const std::string arg = argv[i];
     if (i + 1 >= argc) usage("missing value after " + arg);
     const std::string value = argv[++i];
-    if (arg == "--winclip") o.winclip = value;
-    else if (arg == "--model") o.model = value;
-    else if (arg == "--precision") o.precision = value;
-    else if (arg == "--images") o.images = value;
-    else if (arg == "--class") o.class_name = value;
-    else if (arg == "--clients" || arg == "-c") o.clients = std::stoi(value);
-    else if (arg == "--duration" || arg == "-d") o.duration = std::stod(value);
-    else if (arg == "--max-batch") o.max_batch = std::stoi(value);
-    else if (arg == "--batch-wait-ms") o.batch_wait_ms = std::stoi(value);
-    else if (arg == "--cli-images") o.cli_images = std::stoi(value);
-    else usage("unknown option " + arg);
+    if (arg == "--winclip")
+      o.winclip = value;
+    else if (arg == "--model")
+      o.model = value;
+    else if (arg == "--precision")
+      o.precision = value;
+    else if (arg == "--images")
+      o.images = value;
+    else if (arg == "--class")
+      o.class_name = value;
+    else if (arg == "--clients" || arg == "-c")
+      o.clients = std::stoi(value);
+    else if (arg == "--duration" || arg == "-d")
+      o.duration = std::stod(value);
+    else if (arg == "--max-batch")
+      o.max_batch = std::stoi(value);
+    else if (arg == "--batch-wait-ms")
+      o.batch_wait_ms = std::stoi(value);
+    else if (arg == "--cli-images")
+      o.cli_images = std::stoi(value);
+    else
+      usage("unknown option " + arg);
   }
   if (o.model.empty()) usage("--model is required");
-  if (o.clients < 1 || o.duration <= 0 || o.cli_images < 1) usage("--clients, --duration and --cli-images must be positive");
+  if (o.clients < 1 || o.duration <= 0 || o.cli_images < 1)
+    usage("--clients, --duration and --cli-images must be positive");
   return o;
 }
 
@@ -103,12 +115,27 @@ struct Server {
 };
 
 Server start_server(const Options& o, const fs::path& work) {
-  std::vector<std::string> args = {o.winclip, "serve", "--model", o.model, "--precision", o.precision, "--port", "0",
-                                   "--quiet", "--cache-dir", (work / "cache").string(), "--bank-dir",
-                                   (work / "banks").string(), "--max-batch", std::to_string(o.max_batch),
-                                   "--batch-wait-ms", std::to_string(o.batch_wait_ms),
-                                   "--threads", std::to_string(std::max(8, o.clients + 2)),
-                                   "--max-queue", std::to_string(std::max(64, o.clients * 4))};
+  std::vector<std::string> args = {o.winclip,
+                                   "serve",
+                                   "--model",
+                                   o.model,
+                                   "--precision",
+                                   o.precision,
+                                   "--port",
+                                   "0",
+                                   "--quiet",
+                                   "--cache-dir",
+                                   (work / "cache").string(),
+                                   "--bank-dir",
+                                   (work / "banks").string(),
+                                   "--max-batch",
+                                   std::to_string(o.max_batch),
+                                   "--batch-wait-ms",
+                                   std::to_string(o.batch_wait_ms),
+                                   "--threads",
+                                   std::to_string(std::max(8, o.clients + 2)),
+                                   "--max-queue",
+                                   std::to_string(std::max(64, o.clients * 4))};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -182,9 +209,9 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   const auto post = [&](httplib::Client& client, size_t i) {
-    const httplib::MultipartFormDataItems items = {{"class", o.class_name, "", ""},
-                                                   {"image", bodies[i % bodies.size()],
-                                                    paths[i % paths.size()].filename().string(), "image/png"}};
+    const httplib::MultipartFormDataItems items = {
+        {"class", o.class_name, "", ""},
+        {"image", bodies[i % bodies.size()], paths[i % paths.size()].filename().string(), "image/png"}};
     const auto r = client.Post("/v1/detect", items);
     return r && r->status == 200 && r->body.find("\"error\"") == std::string::npos;
   };
@@ -219,8 +246,10 @@ int main(int argc, char** argv) {
         const auto t0 = Clock::now();
         const bool ok = post(client, i);
         mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-        if (ok) ++images;
-        else ++errors;
+        if (ok)
+          ++images;
+        else
+          ++errors;
       }
       std::lock_guard lock(mutex);
       latencies.insert(latencies.end(), mine.begin(), mine.end());
@@ -237,9 +266,10 @@ int main(int argc, char** argv) {
   std::printf("serve: %.2f images/s over %.1f s; latency p50 %.0f ms, p95 %.0f ms, p99 %.0f ms; %ld errors\n",
               serve_rate, elapsed, percentile(latencies, 0.50), percentile(latencies, 0.95),
               percentile(latencies, 0.99), errors.load());
-  std::printf("serve: RSS %.0f MiB after warm-up, peak %.0f MiB during the run (%.0f MiB since start), "
-              "growth %+.1f MiB; exit code %d after SIGTERM\n",
-              rss_start / 1024.0, rss_peak.load() / 1024.0, rss_hwm / 1024.0, (rss_end - rss_start) / 1024.0, exit_code);
+  std::printf(
+      "serve: RSS %.0f MiB after warm-up, peak %.0f MiB during the run (%.0f MiB since start), "
+      "growth %+.1f MiB; exit code %d after SIGTERM\n",
+      rss_start / 1024.0, rss_peak.load() / 1024.0, rss_hwm / 1024.0, (rss_end - rss_start) / 1024.0, exit_code);
   std::fflush(stdout);
 
   std::vector<fs::path> cli_images;
@@ -249,8 +279,8 @@ int main(int argc, char** argv) {
   more.insert(more.end(), cli_images.begin(), cli_images.end());
   const double many = time_cli(o, work / "cli-n", more);
   const double cli_rate = many > one ? o.cli_images / (many - one) : 0;
-  std::printf("winclip detect: %.2f images/s (%d images: %.1f s for 1 + %d, %.1f s for 1)\n", cli_rate,
-              o.cli_images, many, o.cli_images, one);
+  std::printf("winclip detect: %.2f images/s (%d images: %.1f s for 1 + %d, %.1f s for 1)\n", cli_rate, o.cli_images,
+              many, o.cli_images, one);
   std::printf("serve / detect: %.0f %%\n", cli_rate > 0 ? 100 * serve_rate / cli_rate : 0.0);
   std::error_code ec;
   fs::remove_all(work, ec);

@@ -20,9 +20,9 @@ namespace winclip::serve {
 class Metrics;
 
 struct BatcherOptions {
-  int max_batch = 8;                     // images per pass
-  std::chrono::milliseconds wait{5};     // how long the first image of a pass waits for others
-  int max_queue = 64;                    // images waiting for the engine; more are refused (QueueFull)
+  int max_batch = 8;                  // images per pass
+  std::chrono::milliseconds wait{5};  // how long the first image of a pass waits for others
+  int max_queue = 64;                 // images waiting for the engine; more are refused (QueueFull)
 };
 
 // One image's share of a pass.

@@ -10,7 +10,9 @@ namespace winclip::serve {
 using Json = nlohmann::ordered_json;
 
 DetectResponse::DetectResponse(const Detector& detector, const DecisionThresholds& thresholds, DetectOutputs outputs)
-    : writer_({}, detector, thresholds), outputs_(outputs), json_(DetectionWriter::results_header(detector, thresholds)) {
+    : writer_({}, detector, thresholds),
+      outputs_(outputs),
+      json_(DetectionWriter::results_header(detector, thresholds)) {
   json_.erase("model_path");
   json_["images"] = Json::array();
 }
@@ -19,7 +21,8 @@ Json map_json(const Tensor& map) {
   static_assert(std::endian::native == std::endian::little, "maps are sent as little-endian float32");
   std::string bytes(static_cast<size_t>(map.numel()) * sizeof(float), '\0');
   std::memcpy(bytes.data(), map.ptr(), bytes.size());
-  return {{"width", map.shape.at(1)}, {"height", map.shape.at(0)}, {"dtype", "float32"}, {"data", base64_encode(bytes)}};
+  return {
+      {"width", map.shape.at(1)}, {"height", map.shape.at(0)}, {"dtype", "float32"}, {"data", base64_encode(bytes)}};
 }
 
 void DetectResponse::add(const std::string& name, const Image& original, const Detection& detection) {

@@ -61,8 +61,7 @@ std::string Metrics::endpoint_of(const std::string& path) {
   return "other";
 }
 
-void Metrics::render_histogram(std::string& out, const std::string& name, const std::string& help,
-                               const Histogram& h) {
+void Metrics::render_histogram(std::string& out, const std::string& name, const std::string& help, const Histogram& h) {
   out += "# HELP " + name + " " + help + "\n# TYPE " + name + " histogram\n";
   uint64_t cumulative = 0;
   for (size_t i = 0; i < h.bounds.size(); ++i) {
@@ -77,20 +76,27 @@ void Metrics::render_histogram(std::string& out, const std::string& name, const 
 std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   std::string out;
-  out += "# HELP winclip_requests_total HTTP requests answered, by endpoint and status code.\n"
-         "# TYPE winclip_requests_total counter\n";
+  out +=
+      "# HELP winclip_requests_total HTTP requests answered, by endpoint and status code.\n"
+      "# TYPE winclip_requests_total counter\n";
   for (const auto& [key, count] : requests_)
     out += "winclip_requests_total{endpoint=\"" + key.first + "\",code=\"" + std::to_string(key.second) + "\"} " +
            std::to_string(count) + "\n";
   render_histogram(out, "winclip_request_duration_seconds",
                    "Time from a request's first byte to its answer handed to the socket.", latency_);
-  out += "# HELP winclip_images_scored_total Images scored.\n# TYPE winclip_images_scored_total counter\n"
-         "winclip_images_scored_total " + std::to_string(images_scored_) + "\n";
-  out += "# HELP winclip_image_errors_total Uploaded images that could not be scored (undecodable, too large).\n"
-         "# TYPE winclip_image_errors_total counter\n"
-         "winclip_image_errors_total " + std::to_string(image_errors_) + "\n";
-  out += "# HELP winclip_queue_depth Images waiting for the engine.\n# TYPE winclip_queue_depth gauge\n"
-         "winclip_queue_depth " + std::to_string(queue_depth_) + "\n";
+  out +=
+      "# HELP winclip_images_scored_total Images scored.\n# TYPE winclip_images_scored_total counter\n"
+      "winclip_images_scored_total " +
+      std::to_string(images_scored_) + "\n";
+  out +=
+      "# HELP winclip_image_errors_total Uploaded images that could not be scored (undecodable, too large).\n"
+      "# TYPE winclip_image_errors_total counter\n"
+      "winclip_image_errors_total " +
+      std::to_string(image_errors_) + "\n";
+  out +=
+      "# HELP winclip_queue_depth Images waiting for the engine.\n# TYPE winclip_queue_depth gauge\n"
+      "winclip_queue_depth " +
+      std::to_string(queue_depth_) + "\n";
   render_histogram(out, "winclip_batch_size", "Images per engine pass.", batch_sizes_);
   return out;
 }

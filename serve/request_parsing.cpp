@@ -16,7 +16,9 @@ struct RequestFields {
   std::vector<Upload> images, refs;
 };
 
-HttpError bad_field(const std::string& field, const std::string& problem) { return HttpError(400, field + ": " + problem); }
+HttpError bad_field(const std::string& field, const std::string& problem) {
+  return HttpError(400, field + ": " + problem);
+}
 
 // A value quoted in a message: cut short, so that a megabyte of garbage does not come back in the answer.
 std::string shown(std::string_view value) {
@@ -116,10 +118,14 @@ DetectOutputs outputs_field(const RequestFields& fields) {
     std::string_view item = value->substr(begin, end - begin);
     while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.remove_prefix(1);
     while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.remove_suffix(1);
-    if (item == "map") outputs.map = true;
-    else if (item == "overlay") outputs.overlay = true;
-    else if (item == "mask") outputs.mask = true;
-    else if (!item.empty()) throw bad_field("outputs", "unknown output " + shown(item) + " (map, overlay, mask)");
+    if (item == "map")
+      outputs.map = true;
+    else if (item == "overlay")
+      outputs.overlay = true;
+    else if (item == "mask")
+      outputs.mask = true;
+    else if (!item.empty())
+      throw bad_field("outputs", "unknown output " + shown(item) + " (map, overlay, mask)");
     begin = end + 1;
   }
   return outputs;
@@ -132,8 +138,9 @@ std::string bank_field(const RequestFields& fields, const std::string& name, boo
     return {};
   }
   if (!valid_bank_name(*value))
-    throw bad_field(name, shown(*value) + " is not a bank name: 1 to 64 letters, digits, '_', '.' or '-', "
-                          "starting with a letter or digit");
+    throw bad_field(name, shown(*value) +
+                              " is not a bank name: 1 to 64 letters, digits, '_', '.' or '-', "
+                              "starting with a letter or digit");
   return std::string(*value);
 }
 
@@ -147,9 +154,9 @@ bool valid_bank_name(std::string_view name) {
 }
 
 DetectRequest parse_detect_request(const httplib::Request& request) {
-  static const std::vector<std::string_view> kFields = {"class", "bank", "templates", "raw_class_name", "threshold",
-                                                        "outputs"};
-  static const std::vector<std::string_view> kRawFields = {"class", "bank",    "templates", "raw_class_name",
+  static const std::vector<std::string_view> kFields = {"class",          "bank",      "templates",
+                                                        "raw_class_name", "threshold", "outputs"};
+  static const std::vector<std::string_view> kRawFields = {"class",     "bank",    "templates", "raw_class_name",
                                                            "threshold", "outputs", "name"};
   RequestFields fields;
   const std::string type = media_type(request);
@@ -161,8 +168,8 @@ DetectRequest parse_detect_request(const httplib::Request& request) {
     const auto name = field(fields, "name");
     fields.images.push_back({name && !name->empty() ? std::string(*name) : "image", request.body});
   } else {
-    throw HttpError(415, "Content-Type " + shown(type) +
-                             " is not accepted: send multipart/form-data, image/png or image/jpeg");
+    throw HttpError(
+        415, "Content-Type " + shown(type) + " is not accepted: send multipart/form-data, image/png or image/jpeg");
   }
   DetectRequest r;
   r.bank = bank_field(fields, "bank", false);

@@ -23,9 +23,8 @@ struct Route {
 
 const Route* route_of(const std::string& path) {
   static const Route kRoutes[] = {
-      {"/", "GET, HEAD", true},           {"/v1/health", "GET, HEAD", true},
-      {"/metrics", "GET, HEAD", true},    {"/v1/detect", "POST", false},
-      {"/v1/banks", "GET, HEAD, POST", false}, {"/v1/banks/{name}", "DELETE", false},
+      {"/", "GET, HEAD", true},      {"/v1/health", "GET, HEAD", true},       {"/metrics", "GET, HEAD", true},
+      {"/v1/detect", "POST", false}, {"/v1/banks", "GET, HEAD, POST", false}, {"/v1/banks/{name}", "DELETE", false},
   };
   const std::string endpoint = Metrics::endpoint_of(path);
   for (const auto& route : kRoutes)
@@ -64,12 +63,16 @@ std::string default_message(int status, const httplib::Request& request, const S
         return "body: malformed or truncated multipart/form-data";
       }
       return "malformed HTTP request";
-    case 404: return "no such endpoint: " + request.path;
+    case 404:
+      return "no such endpoint: " + request.path;
     case 413:
       return "body: larger than the limit of " + std::to_string(options.max_body_bytes) + " bytes (--max-body-mb)";
-    case 414: return "request line too long";
-    case 416: return "bad Range header";
-    default: return "request refused (HTTP status " + std::to_string(status) + ")";
+    case 414:
+      return "request line too long";
+    case 416:
+      return "bad Range header";
+    default:
+      return "request refused (HTTP status " + std::to_string(status) + ")";
   }
 }
 
@@ -117,8 +120,9 @@ void Service::install_routes() {
     if (!route) return refuse_unread(response, 404, "no such endpoint: " + request.path, request);
     if (!allows(*route, request.method)) {
       response.set_header("Allow", route->methods);
-      return refuse_unread(response, 405, request.method + " is not allowed on " + request.path + " (allowed: " +
-                                              route->methods + ")", request);
+      return refuse_unread(response, 405,
+                           request.method + " is not allowed on " + request.path + " (allowed: " + route->methods + ")",
+                           request);
     }
     const std::string& key = context.options.api_key;
     if (!route->open && !key.empty() && request.get_header_value("Authorization") != "Bearer " + key) {
@@ -137,7 +141,8 @@ void Service::install_routes() {
         request.get_header_value<uint64_t>("Content-Length") > static_cast<uint64_t>(context.options.max_body_bytes))
       return refuse_unread(response, 413, default_message(413, request, context.options), request);
     // httplib leaves the body of a GET unread: it must not be taken for the next request.
-    if ((request.method == "GET" || request.method == "HEAD") && request.get_header_value<uint64_t>("Content-Length") > 0) {
+    if ((request.method == "GET" || request.method == "HEAD") &&
+        request.get_header_value<uint64_t>("Content-Length") > 0) {
       response.set_header("Connection", "close");
       HttpServer::close_after_response();
     }
@@ -145,8 +150,8 @@ void Service::install_routes() {
   });
 
   // Answers httplib makes itself (a malformed request or multipart body, a body over the limit) get a JSON body.
-  server.set_error_handler(httplib::Server::HandlerWithResponse(
-      [&context](const httplib::Request& request, httplib::Response& response) {
+  server.set_error_handler(
+      httplib::Server::HandlerWithResponse([&context](const httplib::Request& request, httplib::Response& response) {
         if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
         reply_error(response, response.status, default_message(response.status, request, context.options));
         return httplib::Server::HandlerResponse::Handled;

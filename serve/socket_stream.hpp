@@ -11,8 +11,8 @@
 namespace winclip::serve {
 
 struct StreamTimeouts {
-  std::chrono::milliseconds read{5000};     // silence while reading
-  std::chrono::milliseconds write{5000};    // no progress while writing
+  std::chrono::milliseconds read{5000};      // silence while reading
+  std::chrono::milliseconds write{5000};     // no progress while writing
   std::chrono::milliseconds request{30000};  // the whole request to arrive; then the whole answer to leave
 };
 

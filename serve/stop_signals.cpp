@@ -1,57 +1,73 @@
 #include "serve/stop_signals.hpp"
 
-#include <pthread.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "winclip/error.hpp"
 
 namespace winclip::serve {
 namespace {
 
-sigset_t stop_signal_set() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  return set;
-}
+// The write end of the pipe the handler writes to: the one StopSignals of the process.
+volatile sig_atomic_t stop_pipe_fd = -1;
 
-void ignore_stop_signal(int) {}
+constexpr char kSignalled = 's', kFinished = 'f';
+
+void on_stop_signal(int) {
+  const int saved = errno;
+  if (stop_pipe_fd >= 0) {
+    const char byte = kSignalled;
+    [[maybe_unused]] const ssize_t n = ::write(stop_pipe_fd, &byte, 1);
+  }
+  errno = saved;
+}
 
 }  // namespace
 
 StopSignals::StopSignals() {
-  // A shell starts background commands with SIGINT ignored; an ignored signal might be dropped even while
-  // blocked, so each gets a handler (never run: the signals stay blocked) before being waited for.
-  struct sigaction action {};
-  action.sa_handler = ignore_stop_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
-  const sigset_t set = stop_signal_set();
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  if (::pipe2(pipe_, O_CLOEXEC) != 0) throw Error("cannot create the pipe for SIGTERM and SIGINT");
+  stop_pipe_fd = pipe_[1];
   thread_ = std::thread([this] {
-    const sigset_t signals = stop_signal_set();
     for (;;) {
-      int number = 0;
-      if (sigwait(&signals, &number) != 0) continue;
+      char byte = 0;
+      const ssize_t n = ::read(pipe_[0], &byte, 1);
+      if (n < 0 && errno == EINTR) continue;
+      if (n != 1 || byte == kFinished) return;
       std::function<void()> stop;
       {
         std::lock_guard lock(mutex_);
-        if (finished_) return;
         requested_ = true;
         stop = stop_;
       }
       if (stop) stop();
     }
   });
+  // After the thread exists; SA_RESTART spares most interrupted system calls an EINTR. Installing a handler
+  // also undoes a SIG_IGN inherited from a shell that started us in the background.
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
 }
 
 StopSignals::~StopSignals() {
-  {
-    std::lock_guard lock(mutex_);
-    finished_ = true;
+  struct sigaction action {};
+  action.sa_handler = SIG_DFL;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  stop_pipe_fd = -1;
+  const char byte = kFinished;
+  while (::write(pipe_[1], &byte, 1) < 0 && errno == EINTR) {
   }
-  pthread_kill(thread_.native_handle(), SIGTERM);
   thread_.join();
+  ::close(pipe_[0]);
+  ::close(pipe_[1]);
 }
 
 void StopSignals::on_stop(std::function<void()> stop) {

@@ -1,7 +1,8 @@
 #pragma once
-// SIGTERM and SIGINT as a request to stop: blocked in every thread (construct this before starting any, the
-// engine's OpenMP threads included) and waited for by one thread of its own, which calls the stop function on
-// the first. A signal that arrives before a function is set is remembered and handed to it when it is.
+// SIGTERM and SIGINT as a request to stop. The handler only writes a byte to a pipe (all a signal handler may
+// safely do, whichever thread the signal lands on: libraries start threads of their own, so blocking the
+// signals in every thread cannot be relied on); a thread of its own reads the pipe and calls the stop function.
+// A signal that arrives before a function is set is remembered and handed to it when it is.
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -10,7 +11,7 @@ namespace winclip::serve {
 
 class StopSignals {
  public:
-  StopSignals();
+  StopSignals();  // one at a time in a process
   ~StopSignals();
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
@@ -22,7 +23,7 @@ class StopSignals {
   mutable std::mutex mutex_;
   std::function<void()> stop_;
   bool requested_ = false;
-  bool finished_ = false;
+  int pipe_[2] = {-1, -1};
   std::thread thread_;
 };
 

@@ -127,12 +127,14 @@ TEST(DecodeImageLimits, ImagesAtTheLimitDecodeAndOneMorePixelIsRefused) {
 
 TEST(DecodeImageLimits, HeadersOfTheOtherFormatsAreReadToo) {
   // Headers alone, each claiming a size far over the limit: refused by the claim, never handed to a decoder.
-  const std::string bmp = "BM" + le32(0) + le32(0) + le32(54) + le32(40) + le32(70000) + le32(static_cast<uint32_t>(-70000));
+  const std::string bmp =
+      "BM" + le32(0) + le32(0) + le32(54) + le32(40) + le32(70000) + le32(static_cast<uint32_t>(-70000));
   const std::string tiff = std::string("II*\0", 4) + le32(8) + le16(2) + le16(256) + le16(4) + le32(1) + le32(50000) +
                            le16(257) + le16(3) + le32(1) + le16(40000) + le16(0) + le32(0);
   const std::string pnm = "P6\n# a comment\n70000 70001\n255\n";
-  const std::string webp = "RIFF" + le32(30) + "WEBPVP8X" + le32(10) + le32(0) + std::string{0x5F, static_cast<char>(0xEA), 0} +
-                           std::string{0x3F, static_cast<char>(0x9C), 0};  // 60000 x 40000, stored minus one
+  // VP8X: 60000 x 40000, stored minus one, in 24 bits.
+  const std::string webp = "RIFF" + le32(30) + "WEBPVP8X" + le32(10) + le32(0) +
+                           std::string{0x5F, static_cast<char>(0xEA), 0} + std::string{0x3F, static_cast<char>(0x9C), 0};
   const std::string j2k = std::string("\xff\x4f\xff\x51", 4) + be32(0x00290000) + be32(80000) + be32(90000) +
                           be32(0) + be32(0);
   const std::pair<std::string, std::string> cases[] = {{bmp, "BMP image of 70000x70000"},

@@ -45,11 +45,10 @@ void expect_bad_field(const httplib::Request& request, const std::string& field)
 }  // namespace
 
 TEST(ServeRequestParsing, MultipartFieldsAndImagesInUploadOrder) {
-  const auto r = parse_detect_request(multipart({file("image", "b.png", "B"), text("class", "metal_nut"),
-                                                 file("ref", "", "R"), file("image", "a.png", "A"),
-                                                 text("templates", "anomalib"), text("raw_class_name", "true"),
-                                                 text("threshold", "0.25"), text("outputs", "overlay, mask"),
-                                                 file("image", "", "C")}));
+  const auto r = parse_detect_request(
+      multipart({file("image", "b.png", "B"), text("class", "metal_nut"), file("ref", "", "R"),
+                 file("image", "a.png", "A"), text("templates", "anomalib"), text("raw_class_name", "true"),
+                 text("threshold", "0.25"), text("outputs", "overlay, mask"), file("image", "", "C")}));
   ASSERT_EQ(r.images.size(), 3u);
   EXPECT_EQ(r.images[0].name, "b.png");
   EXPECT_EQ(r.images[1].name, "a.png");
@@ -123,15 +122,17 @@ TEST(ServeRequestParsing, EachBadFieldIsNamed) {
   auto twice = multipart({image, text("class", "a")});
   twice.params = {{"class", "b"}};  // a field as a part and as a query parameter
   expect_bad_field(twice, "class");
-  const auto [status, message] =
-      refusal([&] { parse_detect_request(multipart({image, text("class", "a"), text("clas", "b")})); });
+  const auto [status, message] = refusal([&] {
+    parse_detect_request(multipart({image, text("class", "a"), text("clas", "b")}));
+  });
   EXPECT_EQ(status, 400);
   EXPECT_NE(message.find("unknown field 'clas'"), std::string::npos) << message;
 }
 
 TEST(ServeRequestParsing, BankRequests) {
-  const auto r = parse_bank_request(multipart({text("name", "nut"), text("class", "metal_nut"), file("ref", "a.png", "A"),
-                                               file("ref", "b.png", "B"), text("templates", "anomalib")}));
+  const auto r =
+      parse_bank_request(multipart({text("name", "nut"), text("class", "metal_nut"), file("ref", "a.png", "A"),
+                                    file("ref", "b.png", "B"), text("templates", "anomalib")}));
   EXPECT_EQ(r.name, "nut");
   EXPECT_EQ(r.class_name, "metal_nut");
   EXPECT_EQ(r.templates, TemplateSet::Anomalib);
@@ -154,7 +155,9 @@ TEST(ServeRequestParsing, BankRequests) {
 }
 
 TEST(ServeRequestParsing, BankNames) {
-  for (const std::string good : {"a", "Nut_2", "bottle.v1-final", std::string(64, 'z')}) EXPECT_TRUE(valid_bank_name(good)) << good;
-  for (const std::string bad : {"", "-a", ".a", "_a", "a/b", "a b", "..", std::string(65, 'z'), "é"})
+  for (const std::string& good : std::vector<std::string>{"a", "Nut_2", "bottle.v1-final", std::string(64, 'z')})
+    EXPECT_TRUE(valid_bank_name(good)) << good;
+  for (const std::string& bad :
+       std::vector<std::string>{"", "-a", ".a", "_a", "a/b", "a b", "..", std::string(65, 'z'), "é"})
     EXPECT_FALSE(valid_bank_name(bad)) << bad;
 }

@@ -42,12 +42,13 @@ std::optional<ImageDimensions> jpeg_dimensions(const HeaderBytes& h) {
     if (pos >= n) break;
     const uint8_t marker = h.bytes[pos++];
     if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;  // no segment
-    if (marker == 0xD9 || marker == 0xDA || !h.has(pos, 2)) break;      // EOI or a scan before any frame
+    if (marker == 0xD9 || marker == 0xDA || !h.has(pos, 2)) break;       // EOI or a scan before any frame
     const size_t length = h.be16(pos);
     if (length < 2) break;
     // Segment: length (2), precision (1), height (2), width (2). A height of 0 is defined later by a DNL
     // segment; the decoder then decides.
-    if (is_start_of_frame(marker)) return h.has(pos, 7) ? claimed_dimensions(h.be16(pos + 5), h.be16(pos + 3)) : std::nullopt;
+    if (is_start_of_frame(marker))
+      return h.has(pos, 7) ? claimed_dimensions(h.be16(pos + 5), h.be16(pos + 3)) : std::nullopt;
     pos += length;
   }
   return std::nullopt;

@@ -257,9 +257,10 @@ VisionResult Detector::encode(const Tensor& preprocessed) const {
 Detection Detector::score_encoded(const VisionResult& r, int64_t index) const {
   const int64_t e = model_->embed_dim();
   const int64_t n = r.image_embeddings.numel() ? r.image_embeddings.shape.at(0) : 0;
-  const int64_t expected_subsets = static_cast<int64_t>(
-      std::accumulate(windows_.begin(), windows_.end(), size_t{0}, [](size_t sum, const auto& w) { return sum + w.size(); }));
-  if (index < 0 || index >= n) throw Error("detector: image " + std::to_string(index) + " of a pass of " + std::to_string(n));
+  const int64_t expected_subsets = static_cast<int64_t>(std::accumulate(
+      windows_.begin(), windows_.end(), size_t{0}, [](size_t sum, const auto& w) { return sum + w.size(); }));
+  if (index < 0 || index >= n)
+    throw Error("detector: image " + std::to_string(index) + " of a pass of " + std::to_string(n));
   if (r.subset_embeddings.shape != Shape{n, expected_subsets, e} || r.patch_tokens.shape.size() != 3)
     throw Error("detector: the pass was made with other windows or another model (subset embeddings " +
                 shape_string(r.subset_embeddings.shape) + ")");

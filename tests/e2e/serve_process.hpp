@@ -29,8 +29,9 @@ class ServeProcess {
   explicit ServeProcess(const std::filesystem::path& cache_dir, const std::vector<std::string>& args = {},
                         const std::map<std::string, std::string>& env = {})
       : stderr_path_(cache_dir / ("serve-stderr-" + std::to_string(counter()++) + ".txt")) {
-    std::vector<std::string> argv = {cli_path().string(), "serve",  "--model",       model_dir().string(),
-                                     "--port",            "0",      "--cache-dir",   cache_dir.string()};
+    std::vector<std::string> argv = {cli_path().string(),  "serve",           "--model",
+                                     model_dir().string(), "--port",          "0",
+                                     "--cache-dir",        cache_dir.string()};
     argv.insert(argv.end(), args.begin(), args.end());
     // Everything the child needs is made before fork: after it, only async-signal-safe calls.
     std::vector<char*> c_argv;

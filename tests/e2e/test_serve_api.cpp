@@ -45,8 +45,8 @@ std::string decoded(const Json& base64) {
 
 // Runs `winclip detect` with `args` into DIR and returns its results.json.
 Json cli_detect(const fs::path& cache, const fs::path& out, const std::vector<std::string>& args) {
-  std::vector<std::string> all = {"detect", "--model", test::model_dir().string(), "--cache-dir", cache.string(),
-                                  "--out", out.string()};
+  std::vector<std::string> all = {"detect", "--model",   test::model_dir().string(), "--cache-dir", cache.string(),
+                                  "--out",  out.string()};
   all.insert(all.end(), args.begin(), args.end());
   const auto r = test::run_cli(all);
   EXPECT_TRUE(r.exit_code == 0) << r.err;
@@ -64,7 +64,11 @@ TEST(Serve, HealthNamesTheModel) {
   EXPECT_EQ(health["precision"], "fp32");
   EXPECT_EQ(health["image_size"], 240);
   EXPECT_FALSE(health["model"].get<std::string>().empty());
-  // One log line per request on stderr.
+  // One log line per request on stderr, written just after the answer.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (server.stderr_text().find("GET /v1/health 200") == std::string::npos &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_NE(server.stderr_text().find("GET /v1/health 200"), std::string::npos) << server.stderr_text();
 }
 
@@ -115,8 +119,8 @@ TEST(Serve, RawBodyWithQueryParametersScoresOneImage) {
   test::ServeProcess server(tmp.path(), {"--bank-dir", (tmp / "banks").string()});
   ASSERT_TRUE(server.started());
   auto client = server.client();
-  const auto raw = client.Post("/v1/detect?class=metal_nut&name=cam1.png", test::read_bytes(sample("nut_scratch.png")),
-                               "image/png");
+  const auto raw =
+      client.Post("/v1/detect?class=metal_nut&name=cam1.png", test::read_bytes(sample("nut_scratch.png")), "image/png");
   ASSERT_TRUE(raw);
   ASSERT_EQ(raw->status, 200) << raw->body;
   const Json one = Json::parse(raw->body);
@@ -124,7 +128,8 @@ TEST(Serve, RawBodyWithQueryParametersScoresOneImage) {
   EXPECT_EQ(one["images"][0]["name"], "cam1.png");
   EXPECT_TRUE(one["images"][0]["anomalous"].is_null());  // no threshold
   EXPECT_FALSE(one["images"][0].contains("overlay_png"));
-  const Json multi = json_of(client.Post("/v1/detect", {field("class", "metal_nut"), image_part("nut_scratch.png")}));
+  const Json multi = json_of(client.Post(
+      "/v1/detect", httplib::MultipartFormDataItems{field("class", "metal_nut"), image_part("nut_scratch.png")}));
   EXPECT_EQ(one["images"][0]["score"], multi["images"][0]["score"]);
 }
 
@@ -155,9 +160,10 @@ TEST(Serve, BanksAreStoredListedUsedDeletedAndSurviveARestart) {
     test::ServeProcess server(tmp.path(), args);
     ASSERT_TRUE(server.started());
     auto client = server.client();
-    const auto created = client.Post("/v1/banks", {field("name", "nut-1"), field("class", "metal_nut"),
-                                                   image_part("ref/nut_ref_0.png", "ref"),
-                                                   image_part("ref/nut_ref_1.png", "ref")});
+    const auto created =
+        client.Post("/v1/banks", httplib::MultipartFormDataItems{field("name", "nut-1"), field("class", "metal_nut"),
+                                                                 image_part("ref/nut_ref_0.png", "ref"),
+                                                                 image_part("ref/nut_ref_1.png", "ref")});
     ASSERT_TRUE(created);
     ASSERT_EQ(created->status, 201) << created->body;
     EXPECT_EQ(Json::parse(created->body), (Json{{"name", "nut-1"}, {"class", "metal_nut"}, {"shots", 2}}));
@@ -165,17 +171,20 @@ TEST(Serve, BanksAreStoredListedUsedDeletedAndSurviveARestart) {
     ASSERT_EQ(list["banks"].size(), 1u);
     EXPECT_EQ(list["banks"][0]["name"], "nut-1");
     EXPECT_EQ(list["banks"][0]["shots"], 2);
-    const Json used = json_of(client.Post("/v1/detect", {field("bank", "nut-1"), image_part("nut_stain.png")}));
+    const Json used = json_of(client.Post(
+        "/v1/detect", httplib::MultipartFormDataItems{field("bank", "nut-1"), image_part("nut_stain.png")}));
     EXPECT_EQ(used["shots"], 2);
     EXPECT_EQ(used["class"], "metal_nut");
     first_score = used["images"][0]["score"];
     // The same references given with the request: the same detector.
-    const Json refs = json_of(client.Post("/v1/detect", {field("class", "metal_nut"), image_part("nut_stain.png"),
-                                                         image_part("ref/nut_ref_0.png", "ref"),
-                                                         image_part("ref/nut_ref_1.png", "ref")}));
+    const Json refs = json_of(client.Post(
+        "/v1/detect", httplib::MultipartFormDataItems{field("class", "metal_nut"), image_part("nut_stain.png"),
+                                                      image_part("ref/nut_ref_0.png", "ref"),
+                                                      image_part("ref/nut_ref_1.png", "ref")}));
     EXPECT_EQ(refs["images"][0]["score"], first_score);
-    const auto other_class =
-        client.Post("/v1/detect", {field("bank", "nut-1"), field("class", "bottle"), image_part("nut_stain.png")});
+    const auto other_class = client.Post(
+        "/v1/detect",
+        httplib::MultipartFormDataItems{field("bank", "nut-1"), field("class", "bottle"), image_part("nut_stain.png")});
     ASSERT_TRUE(other_class);
     EXPECT_EQ(other_class->status, 400);
     EXPECT_NE(other_class->body.find("class"), std::string::npos);
@@ -189,7 +198,8 @@ TEST(Serve, BanksAreStoredListedUsedDeletedAndSurviveARestart) {
   ASSERT_TRUE(restarted.started());
   auto client = restarted.client();
   EXPECT_EQ(json_of(client.Get("/v1/banks"))["banks"].size(), 1u);
-  const Json again = json_of(client.Post("/v1/detect", {field("bank", "nut-1"), image_part("nut_stain.png")}));
+  const Json again = json_of(
+      client.Post("/v1/detect", httplib::MultipartFormDataItems{field("bank", "nut-1"), image_part("nut_stain.png")}));
   EXPECT_EQ(again["images"][0]["score"], first_score);
   const auto deleted = client.Delete("/v1/banks/nut-1");
   ASSERT_TRUE(deleted);
@@ -200,7 +210,8 @@ TEST(Serve, BanksAreStoredListedUsedDeletedAndSurviveARestart) {
   EXPECT_EQ(missing->status, 404);
   EXPECT_NE(Json::parse(missing->body)["error"].get<std::string>().find("nut-1"), std::string::npos);
   EXPECT_EQ(json_of(client.Get("/v1/banks"))["banks"].size(), 0u);
-  const auto unknown = client.Post("/v1/detect", {field("bank", "nut-1"), image_part("nut_stain.png")});
+  const auto unknown =
+      client.Post("/v1/detect", httplib::MultipartFormDataItems{field("bank", "nut-1"), image_part("nut_stain.png")});
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 400);
   EXPECT_EQ(Json::parse(unknown->body)["error"].get<std::string>().rfind("bank: ", 0), 0u) << unknown->body;
@@ -211,8 +222,10 @@ TEST(Serve, ApiKeyGuardsTheApiButNotHealthOrMetrics) {
   for (const bool from_environment : {false, true}) {
     std::vector<std::string> args = {"--bank-dir", (tmp / "banks").string()};
     std::map<std::string, std::string> env;
-    if (from_environment) env["WINCLIP_API_KEY"] = "s3cret";
-    else args.insert(args.end(), {"--api-key", "s3cret"});
+    if (from_environment)
+      env["WINCLIP_API_KEY"] = "s3cret";
+    else
+      args.insert(args.end(), {"--api-key", "s3cret"});
     test::ServeProcess server(tmp.path(), args, env);
     ASSERT_TRUE(server.started());
     auto client = server.client();
@@ -224,8 +237,8 @@ TEST(Serve, ApiKeyGuardsTheApiButNotHealthOrMetrics) {
     EXPECT_EQ(refused->status, 401);
     EXPECT_NE(Json::parse(refused->body)["error"].get<std::string>().find("Authorization"), std::string::npos);
     EXPECT_EQ(status(client.Get("/v1/banks")), 401);
-    EXPECT_EQ(status(client.Post("/v1/detect", {{"Authorization", "Bearer wrong"}}, items)), 401);
-    EXPECT_EQ(status(client.Post("/v1/detect", {{"Authorization", "Bearer s3cret"}}, items)), 200);
+    EXPECT_EQ(status(client.Post("/v1/detect", httplib::Headers{{"Authorization", "Bearer wrong"}}, items)), 401);
+    EXPECT_EQ(status(client.Post("/v1/detect", httplib::Headers{{"Authorization", "Bearer s3cret"}}, items)), 200);
     EXPECT_EQ(status(client.Get("/v1/banks", {{"Authorization", "Bearer s3cret"}})), 200);
   }
 }
@@ -250,8 +263,10 @@ TEST(Serve, MetricsCountRequestsImagesAndBatches) {
   const double images = value("winclip_images_scored_total"), batches = value("winclip_batch_size_count");
   const std::string detect_200 = R"(winclip_requests_total{endpoint="/v1/detect",code="200"})";
   const double detects = value(detect_200);
-  ASSERT_EQ(status(client.Post("/v1/detect", {field("class", "metal_nut"), image_part("nut_good.png"),
-                                       image_part("nut_stain.png")})), 200);
+  ASSERT_EQ(status(client.Post("/v1/detect",
+                               httplib::MultipartFormDataItems{field("class", "metal_nut"), image_part("nut_good.png"),
+                                                               image_part("nut_stain.png")})),
+            200);
   EXPECT_EQ(value("winclip_images_scored_total"), images + 2);
   EXPECT_GE(value("winclip_batch_size_count"), batches + 1);
   EXPECT_EQ(value(detect_200), detects + 1);
