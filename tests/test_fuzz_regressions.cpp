@@ -48,7 +48,7 @@ TEST(FuzzRegressions, EveryTargetHandlesEmptyAndOneByteInputs) {
   ASSERT_FALSE(fuzz::targets().empty());
   for (const auto& [name, target] : fuzz::targets()) {
     SCOPED_TRACE(name);
-    for (const std::string bytes : {std::string(), std::string("\x00", 1), std::string("{")})
+    for (const std::string& bytes : {std::string(), std::string("\x00", 1), std::string("{")})
       EXPECT_NO_THROW(target({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}));
   }
 }
