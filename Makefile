@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all setup build test test-fast test-asan demo bench clean
+.PHONY: all setup build test test-fast test-asan demo bench fuzz clean
 
 all: build
 
@@ -48,5 +48,15 @@ bench:
 	cmake --build $(BUILD) -j$(JOBS)
 	@scripts/bench $(BUILD)
 
+# Every libFuzzer target of fuzz/ for FUZZ_SECONDS each (clang, ASan + UBSan, its own build directory; the
+# corpus grows there from run to run). Fails when a target finds a crash, leak, timeout or out-of-memory.
+# Not part of `make test`, whose FuzzRegressions tests replay the inputs found so far.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	@scripts/setup --fuzz
+	FUZZ_BUILD=$(FUZZ_BUILD) JOBS=$(JOBS) CMAKE_ARGS="$(CMAKE_ARGS)" scripts/fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

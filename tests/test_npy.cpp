@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <span>
+
 #include "test_support.hpp"
 #include "winclip/error.hpp"
 #include "winclip/npy.hpp"
@@ -45,22 +47,68 @@ TEST(Npy, TruncatedFileIsAClearError) {
   }
 }
 
-// A header may claim any shape; it is checked against the file before anything is allocated for it.
-TEST(Npy, ShapeLargerThanTheFileIsRefusedBeforeAllocating) {
-  test::TempDir tmp;
-  for (const auto& [name, shape] : {std::pair{"huge.npy", "(100000, 100000, 100000)"},
-                                    std::pair{"overflow.npy", "(4294967296, 4294967296, 4294967296)"},
-                                    std::pair{"digits.npy", "(1000000000000000000000000,)"}}) {
-    const std::string header = std::string("{'descr': '<f4', 'fortran_order': False, 'shape': ") + shape + ", }\n";
-    std::string bytes = std::string("\x93NUMPY\x01\x00", 8);
-    bytes += static_cast<char>(header.size() & 0xff);
-    bytes += static_cast<char>(header.size() >> 8);
-    test::write_bytes(tmp / name, bytes + header + std::string(40, '\0'));
-    try {
-      read_npy(tmp / name);
-      ADD_FAILURE() << name << ": expected an error";
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
-    }
+namespace {
+
+// A version 2.0 file (4-byte header length) with this header dict and 8 zero bytes of data.
+std::string npy_with_header(const std::string& dict) {
+  std::string header = dict;
+  header.append((64 - (12 + header.size() + 1) % 64) % 64, ' ');
+  header += '\n';
+  std::string bytes("\x93NUMPY\x02\x00", 8);
+  for (int b = 0; b < 4; ++b) bytes += static_cast<char>((header.size() >> (8 * b)) & 0xff);
+  return bytes + header + std::string(8, '\0');
+}
+
+std::string npy_with_shape(const std::string& shape) {
+  return npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }");
+}
+
+std::string npy_error(const std::string& bytes) {
+  try {
+    read_npy_bytes(std::as_bytes(std::span(bytes.data(), bytes.size())), "m.npy");
+  } catch (const Error& e) {
+    return e.what();
   }
+  return "";
+}
+
+}  // namespace
+
+// Found by fuzzing (tests/data/fuzz-regressions/eval_cache_entry): the shape was allocated before it was
+// compared with the data present, so 80 bytes could ask for gigabytes.
+TEST(Npy, ShapeLargerThanTheDataIsRefusedBeforeAllocating) {
+  EXPECT_EQ(npy_error(npy_with_shape("(2, 123456789, 1000)")),
+            "m.npy: truncated .npy data: expected 987654312000 bytes for shape [2, 123456789, 1000]");
+  EXPECT_EQ(npy_error(npy_with_shape("(4294967296, 4294967296)")),
+            "m.npy: npy shape [4294967296, 4294967296] has too many elements");
+  EXPECT_EQ(npy_error(npy_with_shape("(99999999999999999999,)")),
+            "m.npy: npy shape dimension 99999999999999999999 is too large");
+  const std::string two = npy_with_shape("(2,)");
+  EXPECT_EQ(read_npy_bytes(std::as_bytes(std::span(two.data(), two.size())), "m.npy").shape, Shape{2});
+}
+
+// std::regex parsed the header and recursed once per character: a header of a few tens of kilobytes (a .npy
+// may have up to 1 MiB) overflowed the stack.
+TEST(Npy, LongHeadersAreReadWithoutRecursion) {
+  const std::string long_descr = npy_with_header("{'descr': '" + std::string(300'000, 'A') +
+                                                 "', 'fortran_order': False, 'shape': (1,), }");
+  EXPECT_EQ(npy_error(long_descr), "m.npy: unsupported .npy dtype '" + std::string(40, 'A') + "...'");
+  std::string dims;
+  for (int i = 0; i < 60'000; ++i) dims += "1, ";
+  const std::string long_shape = npy_with_shape("(" + dims + ")");
+  const Tensor t = read_npy_bytes(std::as_bytes(std::span(long_shape.data(), long_shape.size())), "m.npy");
+  EXPECT_EQ(t.shape.size(), 60'000u);
+  EXPECT_EQ(t.data.size(), 1u);
+}
+
+// Found by fuzzing (tests/data/fuzz-regressions/npy): the product of a shape read from a file overflowed
+// int64 before a later zero extent made it empty.
+TEST(Npy, ShapeNumelIsZeroForAnyZeroExtentAndRefusesOverflow) {
+  EXPECT_EQ(shape_numel({3435973832, 4294967296, 0}), 0);
+  EXPECT_EQ(shape_numel({}), 1);
+  EXPECT_EQ(shape_numel({2, 3, 4}), 24);
+  EXPECT_THROW(shape_numel({3435973832, 4294967296}), Error);
+  EXPECT_THROW(shape_numel({-1, 0}), Error);
+  const std::string empty = npy_with_shape("(3435973832, 4294967296, 0)");
+  EXPECT_EQ(read_npy_bytes(std::as_bytes(std::span(empty.data(), empty.size())), "m.npy").data.size(), 0u);
 }

@@ -123,3 +123,26 @@ TEST(BankCalibration, VersionOneFilesStillLoad) {
   test::write_bytes(tmp / "v3.bank", bytes);
   EXPECT_THROW(load_bank_file(tmp / "v3.bank"), Error);
 }
+
+// Found by fuzzing (tests/data/fuzz-regressions/bank_file): metadata the program cannot use was an Error that
+// named neither the file nor the field.
+TEST(BankCalibration, UnknownTemplatesOrResizeModeNameTheFile) {
+  test::TempDir tmp;
+  save_bank_file(tmp / "b.bank", small_bank());
+  const std::string bytes = test::read_bytes(tmp / "b.bank");
+  for (const auto& [field, value] : {std::pair{"\"templates\":\"paper\"", "\"templates\":\"pap^r\""},
+                                     std::pair{"\"resize_mode\":\"squash\"", "\"resize_mode\":\"squish\""}}) {
+    std::string changed = bytes;
+    const auto at = changed.find(field);
+    ASSERT_NE(at, std::string::npos) << field;
+    changed.replace(at, std::string(field).size(), value);
+    test::write_bytes(tmp / "bad.bank", changed);
+    try {
+      load_bank_file(tmp / "bad.bank");
+      ADD_FAILURE() << value << " was accepted";
+    } catch (const Error& e) {
+      const std::string expected = (tmp / "bad.bank").string() + ": bank file has malformed metadata: ";
+      EXPECT_EQ(std::string(e.what()).rfind(expected, 0), 0u) << e.what();
+    }
+  }
+}

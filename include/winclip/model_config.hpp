@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -60,6 +61,8 @@ ModelConfig parse_model_cfg(const nlohmann::json& model_cfg, const std::string& 
 
 // Reads a Hugging Face open_clip_config.json ({"model_cfg": ..., "preprocess_cfg": ...}).
 ModelConfig read_open_clip_config(const std::filesystem::path& path);
+// The same for the config's text in memory: `name` becomes ModelConfig::name, `where` names the source in errors.
+ModelConfig parse_open_clip_config(std::string_view json_text, const std::string& name, const std::string& where);
 
 // Built-in architectures shipped as data in assets/models/<name>.json.
 std::vector<std::string> builtin_architectures();

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -53,5 +54,7 @@ void save_bank_file(const std::filesystem::path& path, const BankFile& bank);
 // Reads versions 1 and 2. Refuses (Error naming the file) a file of another format or version, a checksum mismatch, inconsistent
 // shapes.
 BankFile load_bank_file(const std::filesystem::path& path);
+// The same for a bank file's bytes in memory (an upload); `name` stands for the file in errors.
+BankFile load_bank_file_bytes(std::span<const std::byte> bytes, const std::string& name);
 
 }  // namespace winclip

@@ -38,6 +38,9 @@ class WeightFile {
   // file, overlapping tensors, unknown dtype, size/shape mismatch, truncation. A legacy (pre-1.6, bare
   // pickle) torch.save file is refused with advice to re-save or convert it.
   static WeightFile open(const std::filesystem::path& path);
+  // The same for bytes in memory (an upload, a fuzzer's input), copied into the WeightFile; `name` stands for
+  // the file in errors and path().
+  static WeightFile from_bytes(std::span<const std::byte> bytes, const std::string& name);
 
   const std::filesystem::path& path() const { return path_; }
   const std::vector<TensorEntry>& entries() const { return entries_; }

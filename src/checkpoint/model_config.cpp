@@ -2,6 +2,7 @@
 // Only the standard ViT CLIP is implemented, so every setting that selects another variant is refused.
 #include <charconv>
 #include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -139,18 +140,25 @@ PreprocessConfig parse_preprocess_cfg(const json& object, int image_size, const 
   return p;
 }
 
-json read_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path.string(), "cannot open the config file");
+json parse_config_json(std::string_view text, const std::string& where) {
   try {
-    return json::parse(in);
+    return json::parse(text.begin(), text.end());
   } catch (const json::exception& e) {
-    throw Error(path.string(), std::string("not valid JSON: ") + e.what());
+    throw Error(where, std::string("not valid JSON: ") + e.what());
   }
 }
 
+json read_json_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path.string(), "cannot open the config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Error(path.string(), "cannot read the config file");
+  return parse_config_json(text.str(), path.string());
+}
+
 // A Hugging Face open_clip_config.json; like open_clip, any other top-level keys are ignored.
-ModelConfig parse_open_clip_config(const json& doc, const std::string& name, const std::string& where) {
+ModelConfig open_clip_config_from_json(const json& doc, const std::string& name, const std::string& where) {
   if (!doc.is_object() || !doc.contains("model_cfg")) throw Error(where, "no \"model_cfg\" in the config");
   ModelConfig cfg = parse_model_cfg(doc["model_cfg"], name, where);
   if (doc.contains("preprocess_cfg"))
@@ -198,8 +206,12 @@ ModelConfig parse_model_cfg(const json& model_cfg, const std::string& name, cons
 ModelConfig read_open_clip_config(const std::filesystem::path& path) {
   // Hugging Face configs carry no architecture name; the repository directory is the closest thing.
   const std::string directory = path.parent_path().filename().string();
-  return parse_open_clip_config(read_json_file(path), directory.empty() ? path.stem().string() : directory,
-                                path.string());
+  return open_clip_config_from_json(read_json_file(path), directory.empty() ? path.stem().string() : directory,
+                                    path.string());
+}
+
+ModelConfig parse_open_clip_config(std::string_view json_text, const std::string& name, const std::string& where) {
+  return open_clip_config_from_json(parse_config_json(json_text, where), name, where);
 }
 
 ModelConfig model_config_for(const std::string& arch) {

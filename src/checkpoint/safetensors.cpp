@@ -135,21 +135,21 @@ void check_no_overlap(const std::vector<TensorEntry>& entries) {
 
 namespace detail {
 
-SafetensorsContents parse_safetensors(const MappedFile& file, const std::string& where) {
-  if (file.size() == 0) throw Error(where, "file is empty (0 bytes), not a safetensors file");
-  if (file.size() < kLengthBytes)
-    throw Error(where, "file is too short for a safetensors header (" + std::to_string(file.size()) + " bytes)");
-  const auto header_size = detail::load_le<uint64_t>(file.data());
-  const uint64_t available = file.size() - kLengthBytes;
+SafetensorsContents parse_safetensors(std::span<const std::byte> bytes, const std::string& where) {
+  if (bytes.empty()) throw Error(where, "file is empty (0 bytes), not a safetensors file");
+  if (bytes.size() < kLengthBytes)
+    throw Error(where, "file is too short for a safetensors header (" + std::to_string(bytes.size()) + " bytes)");
+  const auto header_size = detail::load_le<uint64_t>(bytes.data());
+  const uint64_t available = bytes.size() - kLengthBytes;
   if (header_size > available)
     throw Error(where, "safetensors header length " + std::to_string(header_size) + " reaches past the end of the " +
-                           std::to_string(file.size()) + "-byte file (not a safetensors file, or truncated)");
+                           std::to_string(bytes.size()) + "-byte file (not a safetensors file, or truncated)");
   if (header_size > kMaxHeaderBytes)
     throw Error(where, "safetensors header length " + std::to_string(header_size) + " exceeds the 100 MB limit");
 
-  const auto* header_text = reinterpret_cast<const char*>(file.data() + kLengthBytes);
+  const auto* header_text = reinterpret_cast<const char*>(bytes.data() + kLengthBytes);
   const json header = parse_header(std::string_view(header_text, header_size), where);
-  const std::byte* data = file.data() + kLengthBytes + header_size;
+  const std::byte* data = bytes.data() + kLengthBytes + header_size;
   const uint64_t data_size = available - header_size;
 
   SafetensorsContents contents;

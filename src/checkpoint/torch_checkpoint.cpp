@@ -21,8 +21,8 @@ constexpr std::string_view kDataParallelPrefix = "module.";
 
 class TorchArchive {
  public:
-  TorchArchive(const MappedFile& file, const std::string& where) {
-    members_ = read_zip_members({file.data(), file.size()}, where);
+  TorchArchive(std::span<const std::byte> bytes, const std::string& where) {
+    members_ = read_zip_members(bytes, where);
     // Like torch's own reader: the folder of the first member names the archive.
     size_t slash = members_.empty() ? std::string::npos : members_.front().name.find('/');
     if (slash == std::string::npos) throw Error(where, "zip archive is not a torch.save checkpoint");
@@ -118,8 +118,8 @@ std::string key_list(const pickle::Object& dict) {
 
 }  // namespace
 
-std::vector<TensorEntry> parse_torch_zip(const MappedFile& file, const std::string& where) {
-  TorchArchive archive(file, where);
+std::vector<TensorEntry> parse_torch_zip(std::span<const std::byte> bytes, const std::string& where) {
+  TorchArchive archive(bytes, where);
   const pickle::Unpickled saved = pickle::unpickle(archive.at("data.pkl", where), where + ": data.pkl");
   const pickle::Object* state = saved.dict(saved.root);
   if (!state) throw Error(where, "holds no state dict: the saved object is not a dict");

@@ -24,27 +24,40 @@ namespace {
 // PROTO opcode (0x80) with protocol 2 to 5, then the pickled legacy magic number. A safetensors file could
 // start with the same two bytes (its little-endian header length), but its ninth byte opens the JSON
 // header, which no pickle has there.
-bool is_bare_pickle(const detail::MappedFile& file) {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(file.data());
-  if (file.size() < 2 || bytes[0] != 0x80 || bytes[1] < 2 || bytes[1] > 5) return false;
-  return file.size() <= 8 || bytes[8] != '{';
+bool is_bare_pickle(std::span<const std::byte> bytes) {
+  const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+  if (bytes.size() < 2 || b[0] != 0x80 || b[1] < 2 || b[1] > 5) return false;
+  return bytes.size() <= 8 || b[8] != '{';
+}
+
+// Recognises the format by content, not by extension; `storage` keeps `bytes` alive.
+WeightFile parse_weight_bytes(const std::filesystem::path& path, std::shared_ptr<const void> storage,
+                              std::span<const std::byte> bytes) {
+  // torch.save writes a zip archive; every zip starts with a local file header.
+  constexpr char kZipMagic[4] = {'P', 'K', '\x03', '\x04'};
+  const bool is_zip = bytes.size() >= sizeof(kZipMagic) && std::memcmp(bytes.data(), kZipMagic, sizeof(kZipMagic)) == 0;
+  if (is_zip) return WeightFile(path, std::move(storage), detail::parse_torch_zip(bytes, path.string()));
+  if (is_bare_pickle(bytes))
+    throw Error(path.string(),
+                "legacy PyTorch checkpoint (a bare pickle stream, written by torch.save before torch 1.6), which "
+                "winclip does not read; re-save it with torch >= 1.6 (torch.save's default zip format) or convert "
+                "it to safetensors");
+  auto contents = detail::parse_safetensors(bytes, path.string());
+  return WeightFile(path, std::move(storage), std::move(contents.entries), std::move(contents.metadata));
 }
 
 }  // namespace
 
 WeightFile WeightFile::open(const std::filesystem::path& path) {
   auto file = detail::MappedFile::open(path);
-  // torch.save writes a zip archive; every zip starts with a local file header.
-  constexpr char kZipMagic[4] = {'P', 'K', '\x03', '\x04'};
-  const bool is_zip = file->size() >= sizeof(kZipMagic) && std::memcmp(file->data(), kZipMagic, sizeof(kZipMagic)) == 0;
-  if (is_zip) return WeightFile(path, file, detail::parse_torch_zip(*file, path.string()));
-  if (is_bare_pickle(*file))
-    throw Error(path.string(),
-                "legacy PyTorch checkpoint (a bare pickle stream, written by torch.save before torch 1.6), which "
-                "winclip does not read; re-save it with torch >= 1.6 (torch.save's default zip format) or convert "
-                "it to safetensors");
-  auto contents = detail::parse_safetensors(*file, path.string());
-  return WeightFile(path, std::move(file), std::move(contents.entries), std::move(contents.metadata));
+  const std::span<const std::byte> bytes(file->data(), file->size());
+  return parse_weight_bytes(path, std::move(file), bytes);
+}
+
+WeightFile WeightFile::from_bytes(std::span<const std::byte> bytes, const std::string& name) {
+  auto copy = std::make_shared<const std::vector<std::byte>>(bytes.begin(), bytes.end());
+  const std::span<const std::byte> held(copy->data(), copy->size());
+  return parse_weight_bytes(name, std::move(copy), held);
 }
 
 WeightFile::WeightFile(std::filesystem::path path, std::shared_ptr<const void> storage,

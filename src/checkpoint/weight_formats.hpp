@@ -1,9 +1,11 @@
 #pragma once
-// Internal: the file formats behind WeightFile::open. Each parser validates everything against the mapping
-// and returns entries pointing into it; errors name `where` (the file) and the tensor.
+// Internal: the file formats behind WeightFile::open and WeightFile::from_bytes. Each parser validates
+// everything against the bytes (a mapping or a buffer) and returns entries pointing into them; errors name
+// `where` (the file) and the tensor.
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,10 +33,10 @@ struct SafetensorsContents {
   std::vector<TensorEntry> entries;
   std::map<std::string, std::string> metadata;  // the header's "__metadata__"
 };
-SafetensorsContents parse_safetensors(const MappedFile& file, const std::string& where);
+SafetensorsContents parse_safetensors(std::span<const std::byte> bytes, const std::string& where);
 
 // torch.save zip archives (stored entries only, as torch writes them); a restricted pickle reader that
 // never executes code.
-std::vector<TensorEntry> parse_torch_zip(const MappedFile& file, const std::string& where);
+std::vector<TensorEntry> parse_torch_zip(std::span<const std::byte> bytes, const std::string& where);
 
 }  // namespace winclip::detail

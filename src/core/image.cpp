@@ -3,13 +3,13 @@
 #include "winclip/image.hpp"
 
 #include <climits>
-#include <fstream>
 #include <string>
 
 #include <opencv2/core.hpp>
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "core/file_bytes.hpp"
 #include "core/image_container.hpp"
 #include "core/image_header.hpp"
 #include "winclip/error.hpp"
@@ -61,21 +61,6 @@ Image to_rgb(const cv::Mat& decoded, const std::string& name) {
   return img;
 }
 
-std::vector<uint8_t> read_file(const std::filesystem::path& path, const std::string& name) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(status)) throw Error(name, "no such file");
-  if (std::filesystem::is_directory(status)) throw Error(name, "is a directory, not an image file");
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw Error(name, "cannot open file");
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw Error(name, "cannot determine the file size");
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  if (!in.read(reinterpret_cast<char*>(bytes.data()), size)) throw Error(name, "read error");
-  return bytes;
-}
-
 }  // namespace
 
 Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name, const DecodeLimits& limits) {
@@ -116,7 +101,7 @@ Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name
 
 Image decode_image(const std::filesystem::path& path, const DecodeLimits& limits) {
   const std::string name = path.string();
-  return decode_image_bytes(read_file(path, name), name, limits);
+  return decode_image_bytes(read_file_bytes(path, "an image file"), name, limits);
 }
 
 }  // namespace winclip

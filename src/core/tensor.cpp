@@ -1,5 +1,7 @@
 #include "winclip/tensor.hpp"
 
+#include <algorithm>
+
 #include "winclip/error.hpp"
 
 namespace winclip {
@@ -14,11 +16,14 @@ std::string shape_string(const Shape& shape) {
 }
 
 int64_t shape_numel(const Shape& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) {
+  for (int64_t d : shape)
     if (d < 0) throw Error("negative dimension in shape " + shape_string(shape));
-    n *= d;
-  }
+  // An extent of 0 makes the tensor empty whatever the others are; otherwise the product must fit (found by
+  // fuzz_npy: a shape read from a file overflowed it).
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
+  int64_t n = 1;
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(n, d, &n)) throw Error("shape " + shape_string(shape) + " has too many elements");
   return n;
 }
 

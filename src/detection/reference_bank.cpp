@@ -5,6 +5,7 @@
 #include "core/sha256.hpp"
 #include "checkpoint/checkpoint.hpp"
 #include "winclip/error.hpp"
+#include "winclip/preprocess.hpp"
 
 namespace winclip {
 
@@ -67,9 +68,10 @@ void save_bank_file(const std::filesystem::path& path, const BankFile& file) {
   save_safetensors(path, tensors, metadata);
 }
 
-BankFile load_bank_file(const std::filesystem::path& path) {
-  const std::string where = path.string();
-  const WeightFile wf = WeightFile::open(path);
+namespace {
+
+BankFile bank_file_from(const WeightFile& wf) {
+  const std::string where = wf.path().string();
   const auto& meta = wf.metadata();
   auto field = [&](const std::string& key) {
     auto it = meta.find(key);
@@ -86,8 +88,16 @@ BankFile load_bank_file(const std::filesystem::path& path) {
   file.architecture = field("architecture");
   file.class_name = field("class_name");
   file.object_name = field("object_name");
-  file.templates = parse_template_set(field("templates"));
-  file.resize_mode = field("resize_mode");
+  // Checked here, where the file can be named (found by fuzz_bank_file: an unknown template set was an Error
+  // naming neither the file nor the field).
+  const std::string templates = field("templates"), resize_mode = field("resize_mode");
+  try {
+    file.templates = parse_template_set(templates);
+    (void)parse_resize_mode(resize_mode);
+  } catch (const Error& e) {
+    throw Error(where, std::string("bank file has malformed metadata: ") + e.what());
+  }
+  file.resize_mode = resize_mode;
   try {
     file.bank.shots = std::stoi(field("shots"));
     file.bank.scales = nlohmann::json::parse(field("scales")).get<std::vector<int>>();
@@ -128,6 +138,14 @@ BankFile load_bank_file(const std::filesystem::path& path) {
   if (content_digest(bank_tensors(file), calibration) != field("sha256"))
     throw Error(where, "bank file checksum mismatch: the file is damaged");
   return file;
+}
+
+}  // namespace
+
+BankFile load_bank_file(const std::filesystem::path& path) { return bank_file_from(WeightFile::open(path)); }
+
+BankFile load_bank_file_bytes(std::span<const std::byte> bytes, const std::string& name) {
+  return bank_file_from(WeightFile::from_bytes(bytes, name));
 }
 
 }  // namespace winclip

@@ -2,6 +2,7 @@
 // The three on-disk layouts behind load_category (datasets.hpp), and what they share.
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "winclip/datasets.hpp"
@@ -10,6 +11,13 @@ namespace winclip::eval {
 
 std::vector<std::string> mvtec_categories(const std::filesystem::path& root);
 Category load_mvtec(const std::filesystem::path& root, const std::string& name);
+
+// One row of VisA's split_csv/1cls.csv, paths relative to the root.
+struct VisaSplitRow {
+  std::string object, split, label, image, mask;
+};
+// The CSV's text (columns found by name); errors name `where` and the line.
+std::vector<VisaSplitRow> parse_visa_split(std::string_view text, const std::string& where);
 
 std::vector<std::string> visa_categories(const std::filesystem::path& root);
 Category load_visa(const std::filesystem::path& root, const std::string& name);

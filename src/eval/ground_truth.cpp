@@ -1,11 +1,13 @@
 #include "eval/ground_truth.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "core/file_bytes.hpp"
 #include "winclip/error.hpp"
 
 namespace winclip {
@@ -52,12 +54,25 @@ std::vector<uint8_t> resize_nearest(const std::vector<uint8_t>& src, int width, 
 }
 
 GroundTruth load_ground_truth(const std::filesystem::path& path, int size, ResizeMode mode) {
-  // Checked first: imread would also log its own complaint to stderr.
+  // Checked first: a missing mask is the common mistake, and deserves its own message.
   if (!std::filesystem::is_regular_file(path)) throw Error(path.string(), "ground-truth mask not found");
-  const cv::Mat mask = cv::imread(path.string(), cv::IMREAD_UNCHANGED);
-  if (mask.empty()) throw Error(path.string(), "cannot decode the ground-truth mask");
+  return load_ground_truth_bytes(read_file_bytes(path, "a mask image"), path.string(), size, mode);
+}
+
+GroundTruth load_ground_truth_bytes(std::span<const uint8_t> bytes, const std::string& name, int size,
+                                    ResizeMode mode) {
+  if (bytes.empty() || bytes.size() > static_cast<size_t>(INT_MAX))
+    throw Error(name, "cannot decode the ground-truth mask (" + std::to_string(bytes.size()) + " bytes)");
+  cv::Mat mask;
+  try {
+    const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<uint8_t*>(bytes.data()));
+    mask = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    throw Error(name, "cannot decode the ground-truth mask: " + e.err);
+  }
+  if (mask.empty()) throw Error(name, "cannot decode the ground-truth mask");
   if (mask.depth() != CV_8U && mask.depth() != CV_16U)
-    throw Error(path.string(), "ground-truth mask must have 8- or 16-bit integer samples");
+    throw Error(name, "ground-truth mask must have 8- or 16-bit integer samples");
   GroundTruth gt{.file_width = mask.cols, .file_height = mask.rows};
   const ResizeGeometry g = resize_geometry(mask.cols, mask.rows, size, mode);
   const std::vector<uint8_t> resized =

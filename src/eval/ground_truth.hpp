@@ -3,6 +3,8 @@
 // anomalous) and resized with nearest neighbour through the same geometry as the image.
 #include <cstdint>
 #include <filesystem>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "winclip/preprocess.hpp"
@@ -19,6 +21,9 @@ struct GroundTruth {
 // Then resizes like the image: squash → size×size; shortest → resize_geometry, then the centre crop.
 // Throws Error naming the file when it is missing or not an image.
 GroundTruth load_ground_truth(const std::filesystem::path& path, int size, ResizeMode mode);
+// The same for a mask file's bytes in memory; `name` stands for the file in errors.
+GroundTruth load_ground_truth_bytes(std::span<const uint8_t> bytes, const std::string& name, int size,
+                                    ResizeMode mode);
 
 // Nearest-neighbour source index of output index `dst` when `in` samples become `out`: torch's
 // interpolate(mode="nearest"), which anomalib's torchvision v2 mask resize runs —

@@ -61,15 +61,15 @@ struct MergeLine {
   std::string_view left, right;
 };
 
-// Lines 1 .. kMergeCount ("left right"); line 0 is the version header.
-std::vector<MergeLine> parse_merge_lines(std::string_view text, const std::filesystem::path& path) {
+// Lines 1 .. merge_count ("left right"); line 0 is the version header.
+std::vector<MergeLine> parse_merge_lines(std::string_view text, const std::string& where, int32_t merge_count) {
   std::vector<MergeLine> merges;
-  merges.reserve(BpeVocabulary::kMergeCount);
+  merges.reserve(static_cast<size_t>(merge_count));
   size_t start = text.find('\n');
-  for (int32_t line = 1; line <= BpeVocabulary::kMergeCount; ++line) {
+  for (int32_t line = 1; line <= merge_count; ++line) {
     if (start == std::string_view::npos)
-      throw Error(path.string(), "has " + std::to_string(line - 1) + " merges, expected at least " +
-                                     std::to_string(BpeVocabulary::kMergeCount));
+      throw Error(where, "has " + std::to_string(line - 1) + " merges, expected at least " +
+                             std::to_string(merge_count));
     ++start;
     const size_t end = std::min(text.find('\n', start), text.size());
     const std::string_view content = text.substr(start, end - start);
@@ -77,7 +77,7 @@ std::vector<MergeLine> parse_merge_lines(std::string_view text, const std::files
     const bool two_symbols = space != std::string_view::npos && space > 0 && space + 1 < content.size() &&
                              content.find(' ', space + 1) == std::string_view::npos;
     if (!two_symbols)
-      throw Error(path.string(), "line " + std::to_string(line + 1) + ": expected two symbols separated by a space");
+      throw Error(where, "line " + std::to_string(line + 1) + ": expected two symbols separated by a space");
     merges.push_back({content.substr(0, space), content.substr(space + 1)});
     start = end < text.size() ? end : std::string_view::npos;
   }
@@ -87,8 +87,13 @@ std::vector<MergeLine> parse_merge_lines(std::string_view text, const std::files
 }  // namespace
 
 BpeVocabulary BpeVocabulary::load(const std::filesystem::path& path) {
-  const std::string text = read_gzip_file(path);
-  const std::vector<MergeLine> lines = parse_merge_lines(text, path);
+  return parse(read_gzip_file(path), path.string());
+}
+
+BpeVocabulary BpeVocabulary::parse(std::string_view text, const std::string& where, int32_t merge_count) {
+  if (merge_count < 0 || merge_count > kMergeCount)
+    throw Error(where, "merge count " + std::to_string(merge_count) + " outside 0.." + std::to_string(kMergeCount));
+  const std::vector<MergeLine> lines = parse_merge_lines(text, where, merge_count);
 
   BpeVocabulary vocabulary;
   // Symbol text -> id, later entries winning as in open_clip's dict(zip(vocab, range(...))).
@@ -110,7 +115,7 @@ BpeVocabulary BpeVocabulary::load(const std::filesystem::path& path) {
     const auto left = ids.find(std::string(lines[rank].left));
     const auto right = ids.find(std::string(lines[rank].right));
     if (left == ids.end() || right == ids.end())
-      throw Error(path.string(), "line " + std::to_string(rank + 2) + ": merges a symbol the vocabulary lacks");
+      throw Error(where, "line " + std::to_string(rank + 2) + ": merges a symbol the vocabulary lacks");
     const int32_t merged = ids.at(std::string(lines[rank].left) + std::string(lines[rank].right));
     vocabulary.merges_.insert_or_assign(pair_key(left->second, right->second),
                                         Merge{static_cast<int32_t>(rank), merged});

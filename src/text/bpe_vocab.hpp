@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -17,6 +18,9 @@ class BpeVocabulary {
 
   // The gzip'd merges file: a version line, then "left right" per line. Errors name the file.
   static BpeVocabulary load(const std::filesystem::path& path);
+  // The merges file's text, already decompressed; `where` names it in errors. Only the first `merge_count`
+  // merges are read (tests and fuzzing use small vocabularies; the ids keep open_clip's numbering).
+  static BpeVocabulary parse(std::string_view text, const std::string& where, int32_t merge_count = kMergeCount);
 
   // The ids of one pre-token (its UTF-8 bytes, non-empty): adjacent symbols are merged, lowest merge rank
   // first, every occurrence left to right, until no adjacent pair is a merge.
