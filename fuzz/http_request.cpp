@@ -41,7 +41,7 @@ void check_uploads(const std::vector<serve::Upload>& uploads, const httplib::Req
 void check_asked(const serve::DetectRequest& asked, const httplib::Request& request) {
   fuzz::check(!asked.images.empty(), "a detect request without images was accepted");
   fuzz::check(!asked.class_name.empty() || !asked.bank.empty(), "a detect request without class or bank");
-  fuzz::check(asked.class_name.size() <= serve::kMaxClassNameBytes, "an over-long class name was accepted");
+  fuzz::check(asked.class_name.size() <= kMaxClassNameBytes, "an over-long class name was accepted");
   check_uploads(asked.images, request);
   check_uploads(asked.refs, request);
 }
@@ -49,7 +49,7 @@ void check_asked(const serve::DetectRequest& asked, const httplib::Request& requ
 void check_asked(const serve::BankRequest& asked, const httplib::Request& request) {
   fuzz::check(serve::valid_bank_name(asked.name), "an invalid bank name was accepted");
   fuzz::check(!asked.refs.empty(), "a bank request without references was accepted");
-  fuzz::check(asked.class_name.size() <= serve::kMaxClassNameBytes, "an over-long class name was accepted");
+  fuzz::check(asked.class_name.size() <= kMaxClassNameBytes, "an over-long class name was accepted");
   check_uploads(asked.refs, request);
 }
 
