@@ -221,6 +221,19 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < 2; ++i)
       if (!post(client, i)) usage("the warm-up request failed");
   }
+  {  // Then one request per client at once: full batches and every connection's buffers exist before the RSS
+     // baseline, so that the growth printed below is what the run adds, not the first full batch.
+    std::vector<std::thread> burst;
+    std::atomic<bool> failed{false};
+    for (int c = 0; c < o.clients; ++c)
+      burst.emplace_back([&, c] {
+        httplib::Client client("127.0.0.1", server.port);
+        client.set_read_timeout(600, 0);
+        if (!post(client, static_cast<size_t>(c))) failed = true;
+      });
+    for (auto& t : burst) t.join();
+    if (failed) usage("a warm-up request failed");
+  }
 
   const long rss_start = status_kib(server.pid, "VmRSS");
   std::atomic<bool> running{true};
