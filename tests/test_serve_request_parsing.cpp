@@ -45,10 +45,12 @@ void expect_bad_field(const httplib::Request& request, const std::string& field)
 }  // namespace
 
 TEST(ServeRequestParsing, MultipartFieldsAndImagesInUploadOrder) {
-  const auto r = parse_detect_request(
+  // Uploads view the request's bytes (no copy of an image), so the request outlives the parsed form.
+  const httplib::Request request =
       multipart({file("image", "b.png", "B"), text("class", "metal_nut"), file("ref", "", "R"),
                  file("image", "a.png", "A"), text("templates", "anomalib"), text("raw_class_name", "true"),
-                 text("threshold", "0.25"), text("outputs", "overlay, mask"), file("image", "", "C")}));
+                 text("threshold", "0.25"), text("outputs", "overlay, mask"), file("image", "", "C")});
+  const auto r = parse_detect_request(request);
   ASSERT_EQ(r.images.size(), 3u);
   EXPECT_EQ(r.images[0].name, "b.png");
   EXPECT_EQ(r.images[1].name, "a.png");
