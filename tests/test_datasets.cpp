@@ -241,8 +241,15 @@ TEST(GroundTruth, MissingOrBrokenMaskIsAnErrorNamingIt) {
             }).find("none.png: ground-truth mask not found"),
             std::string::npos);
   test::write_bytes(dir / "bad.png", "not a png");
-  EXPECT_NE(error_of([&] { load_ground_truth(dir / "bad.png", 4, ResizeMode::Squash); }).find("bad.png: cannot decode"),
-            std::string::npos);
+  test::expect_mentions(error_of([&] { load_ground_truth(dir / "bad.png", 4, ResizeMode::Squash); }),
+                       "bad.png: not an image");
+}
+
+TEST(GroundTruth, MaskWhoseHeaderClaimsTooManyPixelsIsRefusedBeforeDecoding) {
+  test::TempDir dir;
+  test::write_bytes(dir / "bomb.png", test::png_claiming(60000, 60000));
+  test::expect_mentions(error_of([&] { load_ground_truth(dir / "bomb.png", 4, ResizeMode::Squash); }),
+                       "bomb.png: PNG header claims 60000×60000 pixels, more than the limit");
 }
 
 TEST(ReferenceDraw, SplitMix64MatchesThePublishedSequence) {

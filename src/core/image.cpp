@@ -11,6 +11,7 @@
 
 #include "core/file_bytes.hpp"
 #include "core/image_container.hpp"
+#include "core/image_decode.hpp"
 #include "core/image_header.hpp"
 #include "winclip/error.hpp"
 
@@ -63,7 +64,7 @@ Image to_rgb(const cv::Mat& decoded, const std::string& name) {
 
 }  // namespace
 
-Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name, const DecodeLimits& limits) {
+cv::Mat decode_stored_samples(std::span<const uint8_t> bytes, const std::string& name, const DecodeLimits& limits) {
   if (bytes.empty()) throw Error(name, "empty file");
   if (bytes.size() > static_cast<size_t>(INT_MAX)) throw Error(name, "file too large to decode (over 2 GiB)");
   const std::string_view format = sniff_image_format(bytes);
@@ -96,7 +97,11 @@ Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name
     throw Error(name, std::string(format) + " image of " + std::to_string(decoded.cols) + "×" +
                           std::to_string(decoded.rows) + " pixels, more than the limit of " +
                           std::to_string(limits.max_pixels) + " (DecodeLimits::max_pixels)");
-  return to_rgb(decoded, name);
+  return decoded;
+}
+
+Image decode_image_bytes(std::span<const uint8_t> bytes, const std::string& name, const DecodeLimits& limits) {
+  return to_rgb(decode_stored_samples(bytes, name, limits), name);
 }
 
 Image decode_image(const std::filesystem::path& path, const DecodeLimits& limits) {

@@ -1,13 +1,12 @@
 #include "eval/ground_truth.hpp"
 
 #include <algorithm>
-#include <climits>
 #include <cmath>
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 
 #include "core/file_bytes.hpp"
+#include "core/image_decode.hpp"
 #include "winclip/error.hpp"
 
 namespace winclip {
@@ -61,16 +60,8 @@ GroundTruth load_ground_truth(const std::filesystem::path& path, int size, Resiz
 
 GroundTruth load_ground_truth_bytes(std::span<const uint8_t> bytes, const std::string& name, int size,
                                     ResizeMode mode) {
-  if (bytes.empty() || bytes.size() > static_cast<size_t>(INT_MAX))
-    throw Error(name, "cannot decode the ground-truth mask (" + std::to_string(bytes.size()) + " bytes)");
-  cv::Mat mask;
-  try {
-    const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<uint8_t*>(bytes.data()));
-    mask = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& e) {
-    throw Error(name, "cannot decode the ground-truth mask: " + e.err);
-  }
-  if (mask.empty()) throw Error(name, "cannot decode the ground-truth mask");
+  // The same checks as every image (pixel limit from the header first): masks come from outside too.
+  const cv::Mat mask = decode_stored_samples(bytes, name, DecodeLimits{});
   if (mask.depth() != CV_8U && mask.depth() != CV_16U)
     throw Error(name, "ground-truth mask must have 8- or 16-bit integer samples");
   GroundTruth gt{.file_width = mask.cols, .file_height = mask.rows};
