@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -238,17 +239,24 @@ int main(int argc, char** argv) {
   const long rss_start = status_kib(server.pid, "VmRSS");
   std::atomic<bool> running{true};
   std::atomic<long> rss_peak{rss_start};
+  // The peak of each quarter of the run: a leak climbs from quarter to quarter, while the allocator's arenas
+  // settle within the first.
+  std::array<std::atomic<long>, 4> rss_quarter_peak{};
+  const auto start = Clock::now();
+  const auto until = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
   std::thread sampler([&] {
     while (running) {
-      rss_peak = std::max(rss_peak.load(), status_kib(server.pid, "VmRSS"));
+      const long rss = status_kib(server.pid, "VmRSS");
+      rss_peak = std::max(rss_peak.load(), rss);
+      const double done = std::chrono::duration<double>(Clock::now() - start).count() / o.duration;
+      auto& quarter = rss_quarter_peak[static_cast<size_t>(std::clamp(static_cast<int>(done * 4), 0, 3))];
+      quarter = std::max(quarter.load(), rss);
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
   std::mutex mutex;
   std::vector<double> latencies;
   std::atomic<long> errors{0}, images{0};
-  const auto start = Clock::now();
-  const auto until = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
   std::vector<std::thread> clients;
   for (int c = 0; c < o.clients; ++c)
     clients.emplace_back([&, c] {
@@ -283,6 +291,8 @@ int main(int argc, char** argv) {
       "serve: RSS %.0f MiB after warm-up, peak %.0f MiB during the run (%.0f MiB since start), "
       "growth %+.1f MiB; exit code %d after SIGTERM\n",
       rss_start / 1024.0, rss_peak.load() / 1024.0, rss_hwm / 1024.0, (rss_end - rss_start) / 1024.0, exit_code);
+  std::printf("serve: RSS peak by quarter of the run %.0f, %.0f, %.0f, %.0f MiB\n", rss_quarter_peak[0] / 1024.0,
+              rss_quarter_peak[1] / 1024.0, rss_quarter_peak[2] / 1024.0, rss_quarter_peak[3] / 1024.0);
   std::fflush(stdout);
 
   std::vector<fs::path> cli_images;
