@@ -32,9 +32,8 @@ test-asan: setup
 	# -O1 with line tables only (-g1): sanitizer reports still name functions and lines,
 	# and the second build costs far less than a RelWithDebInfo one. Built for the portable
 	# x86-64-v3 baseline, so the 8-lane kernels are tested too (the Release half has this CPU's).
-	# The library in unity batches (half its build time); the program and the tests file by file.
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DWINCLIP_SANITIZE=ON \
-	  -DWINCLIP_NATIVE=OFF -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 $(CMAKE_ARGS) > /dev/null
+	  -DWINCLIP_NATIVE=OFF $(CMAKE_ARGS) > /dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  scripts/gtest-shards $(ASAN_BUILD)/tests/winclip_tests $(JOBS) '$(ASAN_FILTER)'

@@ -5,7 +5,9 @@
 
 #include <cstring>
 #include <string>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include "test_support.hpp"
 #include "winclip/error.hpp"
@@ -251,16 +253,62 @@ TEST(DecodeImageErrors, TextFileNamedPng) {
   test::expect_mentions(message, "not an image");
 }
 
+// A 1×1 uncompressed little-endian TIFF whose one sample is a 32-bit IEEE float, which OpenCV decodes to CV_32FC1.
+std::string float_tiff() {
+  const auto u16 = [](uint16_t v) { return std::string{static_cast<char>(v & 0xFF), static_cast<char>(v >> 8)}; };
+  const auto u32 = [&](uint32_t v) { return u16(static_cast<uint16_t>(v & 0xFFFF)) + u16(static_cast<uint16_t>(v >> 16)); };
+  // tag, type (3 SHORT, 4 LONG), value; ascending tags as TIFF requires.
+  const std::vector<std::tuple<uint16_t, uint16_t, uint32_t>> entries = {
+      {256, 4, 1}, {257, 4, 1}, {258, 3, 32}, {259, 3, 1}, {262, 3, 1}, {273, 4, 0}, {277, 3, 1},
+      {278, 4, 1}, {279, 4, 4}, {339, 3, 3}};
+  const uint32_t data_offset = 8 + 2 + 12 * static_cast<uint32_t>(entries.size()) + 4;
+  std::string tiff = "II*" + std::string(1, '\0') + u32(8) + u16(static_cast<uint16_t>(entries.size()));
+  for (const auto& [tag, type, value] : entries)
+    tiff += u16(tag) + u16(type) + u32(1) + (type == 3 ? u16(static_cast<uint16_t>(value)) + u16(0)
+                                                        : u32(tag == 273 ? data_offset : value));
+  tiff += u32(0);  // no next IFD
+  const float sample = 0.5f;
+  tiff.append(reinterpret_cast<const char*>(&sample), sizeof sample);
+  return tiff;
+}
+
 TEST(DecodeImageErrors, FloatImagesAreRefused) {
-  // A 1×1 little-endian PFM (32-bit float RGB), which OpenCV decodes to CV_32FC3.
+  test::TempDir tmp;
+  test::write_bytes(tmp / "float.tif", float_tiff());
+  const std::string message = decode_error(tmp / "float.tif");
+  test::expect_mentions(message, "float.tif");
+  test::expect_mentions(message, "unsupported sample type");
+}
+
+TEST(DecodeImageErrors, FormatsOutsideTheSupportedOnesNeverReachOpenCv) {
+  // OpenCV would decode each of these (PFM, PAM, Radiance HDR, Sun raster), and hands DICOM to GDCM, which
+  // aborts the process on a malformed file (tests/data/fuzz-regressions/ground_truth): all are refused unread.
   test::TempDir tmp;
   std::string pfm = "PF\n1 1\n-1.0\n";
   const float rgb[3] = {0.25f, 0.5f, 1.0f};
   pfm.append(reinterpret_cast<const char*>(rgb), sizeof rgb);
-  test::write_bytes(tmp / "float.pfm", pfm);
-  const std::string message = decode_error(tmp / "float.pfm");
-  test::expect_mentions(message, "float.pfm");
-  test::expect_mentions(message, "unsupported sample type");
+  const std::pair<const char*, std::string> cases[] = {
+      {"float.pfm", pfm},
+      {"tuple.pam", "P7\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nTUPLTYPE GRAYSCALE\nENDHDR\n" + std::string(1, '\x80')},
+      {"radiance.hdr", "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 1 +X 1\n" + std::string(4, '\x80')},
+      {"scan.png", std::string(128, '\0') + "DICM" + std::string(64, '\0')},
+  };
+  for (const auto& [name, bytes] : cases) {
+    test::write_bytes(tmp / name, bytes);
+    const std::string message = decode_error(tmp / name);
+    test::expect_mentions(message, name);
+    test::expect_mentions(message, "not an image: the data matches no supported image format");
+  }
+}
+
+TEST(DecodeImageErrors, PnmNumbersAreReadAsOpenCvReadsThemSoTheirClaimIsChecked) {
+  // Width 996000 ended by a byte that is not whitespace, which OpenCV's reader skips all the same: 992 million
+  // 16-bit RGB pixels (6 GB) unless the header check reads the number as OpenCV does (found by fuzz_image).
+  test::TempDir tmp;
+  test::write_bytes(tmp / "claim.ppm", std::string("P6\n000000996000\xeb" "996\n0996\n") + std::string(16, '\x01'));
+  const std::string message = decode_error(tmp / "claim.ppm");
+  test::expect_mentions(message, "claim.ppm");
+  test::expect_mentions(message, "PNM header claims 996000×996 pixels, more than the limit");
 }
 
 TEST(ImageExtension, KnownExtensionsAnyCase) {

@@ -89,7 +89,7 @@ TEST_P(LinearBf16Backend, MatchesReferenceOnBf16OperandsOnOddShapes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EachBackend, LinearBf16Backend, ::testing::Values(compute::Bf16Backend::Amx, compute::Bf16Backend::OneDnn),
-                         [](const auto& info) { return info.param == compute::Bf16Backend::Amx ? "Amx" : "OneDnn"; });
+                         [](const auto& backend) { return backend.param == compute::Bf16Backend::Amx ? "Amx" : "OneDnn"; });
 
 TEST(Linear, AutoPicksAmxExactlyWhereTheCpuHasIt) {
   const Linear linear(4, 4, std::vector<float>(16, 1.f), WeightLayout::OutIn, {}, MatmulPrecision::BF16);

@@ -33,8 +33,8 @@ class TorchArchive {
                          "model.state_dict() with torch.save");
     }
     auto byteorder = find("byteorder");
-    auto as_text = [](std::span<const std::byte> bytes) {
-      return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    auto as_text = [](std::span<const std::byte> member) {
+      return std::string_view(reinterpret_cast<const char*>(member.data()), member.size());
     };
     if (byteorder && as_text(*byteorder) != "little") {
       throw Error(where, "checkpoint was saved on a big-endian machine; only little-endian is supported");

@@ -68,6 +68,9 @@ cv::Mat decode_stored_samples(std::span<const uint8_t> bytes, const std::string&
   if (bytes.empty()) throw Error(name, "empty file");
   if (bytes.size() > static_cast<size_t>(INT_MAX)) throw Error(name, "file too large to decode (over 2 GiB)");
   const std::string_view format = sniff_image_format(bytes);
+  // Only the formats sniffed here reach OpenCV: it would also try DICOM, OpenEXR, Radiance HDR, PFM, PAM and Sun
+  // raster, whose decoders see no header check of ours, and one of them (GDCM) aborts the process on a bad file.
+  if (format.empty()) throw Error(name, "not an image: the data matches no supported image format");
   if (const auto size = image_header_dimensions(bytes, format); size && size->width > 0 && size->height > 0) {
     // Divided rather than multiplied: a PNM or TIFF header may claim sizes whose product overflows.
     if (static_cast<uint64_t>(size->width) > limits.max_pixels / static_cast<uint64_t>(size->height))
@@ -87,10 +90,7 @@ cv::Mat decode_stored_samples(std::span<const uint8_t> bytes, const std::string&
   } catch (const cv::Exception& e) {
     throw Error(name, "cannot decode image: " + e.err);
   }
-  if (decoded.empty()) {
-    if (format.empty()) throw Error(name, "not an image: the data matches no supported image format");
-    throw Error(name, "corrupt or truncated " + std::string(format) + " data");
-  }
+  if (decoded.empty()) throw Error(name, "corrupt or truncated " + std::string(format) + " data");
   // Formats whose header was not read are held to the limit once decoded (OpenCV itself refuses more than
   // 2^30 pixels before allocating).
   if (static_cast<uint64_t>(decoded.cols) > limits.max_pixels / static_cast<uint64_t>(decoded.rows))

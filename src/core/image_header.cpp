@@ -1,6 +1,7 @@
 #include "core/image_header.hpp"
 
 #include <cctype>
+#include <climits>
 
 namespace winclip {
 namespace {
@@ -78,7 +79,10 @@ std::optional<ImageDimensions> webp_dimensions(const HeaderBytes& h) {
 }
 
 std::optional<ImageDimensions> pnm_dimensions(const HeaderBytes& h) {
-  // "P<n>", then width and height as decimal numbers separated by whitespace and '#' comments.
+  // "P<n>", then width and height as decimal numbers after whitespace and '#' comments, read as OpenCV's
+  // decoder reads them (grfmt_pxm.cpp): any number of leading zeros, values above INT_MAX refused, and the one
+  // byte after a number consumed whatever it is. A stricter reading would return nullopt for headers OpenCV
+  // accepts, and their claim would go unchecked.
   size_t pos = 2;
   int64_t values[2] = {0, 0};
   for (int64_t& value : values) {
@@ -93,10 +97,11 @@ std::optional<ImageDimensions> pnm_dimensions(const HeaderBytes& h) {
     }
     int digits = 0;
     for (; pos < h.bytes.size() && std::isdigit(h.bytes[pos]); ++pos, ++digits) {
-      if (digits == 12) return std::nullopt;  // far beyond any decodable size
       value = value * 10 + (h.bytes[pos] - '0');
+      if (value > INT_MAX) return std::nullopt;  // OpenCV refuses it too
     }
     if (digits == 0) return std::nullopt;
+    ++pos;  // the terminating byte
   }
   return claimed_dimensions(values[0], values[1]);
 }

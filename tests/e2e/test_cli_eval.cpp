@@ -220,6 +220,8 @@ TEST(CliEval, CalibrateReportsTheRealisedRatesOfTheCalibratedThreshold) {
   ASSERT_EQ(anomalous, 4);
   EXPECT_DOUBLE_EQ(c["fpr"].get<double>(), fp / 4.0);
   EXPECT_DOUBLE_EQ(c["tpr"].get<double>(), tp / 4.0);
-  if (tp + fp) EXPECT_DOUBLE_EQ(c["precision"].get<double>(), double(tp) / (tp + fp));
+  if (tp + fp) {
+    EXPECT_DOUBLE_EQ(c["precision"].get<double>(), double(tp) / (tp + fp));
+  }
   EXPECT_TRUE(m["categories"]["tile"]["calibrated"].contains("f1"));
 }

@@ -231,7 +231,9 @@ TEST(CliEvalResume, KilledWithSigkillAtAnyPointResumesToIdenticalResults) {
     SCOPED_TRACE(points[i].first);
     const auto before = finished_images(out);
     // Each point is reached in its own run: the first category is not finished before the third.
-    if (i < 3) ASSERT_FALSE(fs::exists(out / "maps" / "bottle"));
+    if (i < 3) {
+      ASSERT_FALSE(fs::exists(out / "maps" / "bottle"));
+    }
     const fs::path err = logs / ("kill" + std::to_string(i) + ".err");
     const int status = kill_when(args(resumed), err, points[i].second);
     // The last point may come too late to kill: the run is all but done then.

@@ -94,7 +94,9 @@ TEST(ReadmeQuickStart, CommandsRunAsWritten) {
       EXPECT_EQ(results["shots"], few_shot ? 2 : 0);
       EXPECT_TRUE(fs::exists(dir / "out/bottles/overlays/b.png"));
       // The Quick start calibrates the bank before its last detect, which then takes the bank's thresholds.
-      if (command.find("--bank") != std::string::npos && calibrated) EXPECT_EQ(results["threshold_source"], "bank");
+      if (command.find("--bank") != std::string::npos && calibrated) {
+        EXPECT_EQ(results["threshold_source"], "bank");
+      }
     } else if (subcommand == "bank") {
       EXPECT_TRUE(fs::exists(dir / "bottle.bank"));
     } else if (subcommand == "eval") {

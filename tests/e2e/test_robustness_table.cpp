@@ -427,7 +427,9 @@ TEST(RobustnessTable, EveryBadInputGivesTheDocumentedErrorWithinBounds) {
     EXPECT_NE(m.err.find("winclip: error: "), std::string::npos) << m.err;
     EXPECT_LT(m.seconds, kMaxSeconds);
     EXPECT_LT(m.peak_kib, baseline + kMaxExtraKib) << "peak RSS " << m.peak_kib << " KiB against " << baseline;
-    if (!c.must_not_exist.empty()) EXPECT_FALSE(fs::exists(dir / c.must_not_exist));
+    if (!c.must_not_exist.empty()) {
+      EXPECT_FALSE(fs::exists(dir / c.must_not_exist));
+    }
     const std::string actual = row(c, args.at(0), m.exit_code, message_of(m.err, dir));
     fs::remove_all(dir);  // the 100 000 files
     rows += actual + "\n";

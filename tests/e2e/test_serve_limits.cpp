@@ -210,7 +210,9 @@ TEST(ServeLimits, ClientsKilledMidUploadLeakNothing) {
            "--XYZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"k.png\"\r\n\r\n");
     c.send(chunk);
     c.abort();
-    if (i % 8 == 0) EXPECT_EQ(test::http_status(client.Post("/v1/detect", items)), 200);
+    if (i % 8 == 0) {
+      EXPECT_EQ(test::http_status(client.Post("/v1/detect", items)), 200);
+    }
   }
   for (int i = 0; i < 4; ++i) EXPECT_EQ(test::http_status(client.Post("/v1/detect", items)), 200);
   const long after = server.rss_kib();
