@@ -13,11 +13,11 @@ setup:
 
 build: setup
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) > /dev/null
-	cmake --build $(BUILD) -j$(JOBS)
+	@scripts/timed "build (Release)" cmake --build $(BUILD) -j$(JOBS)
 
 # Unit and command-line tests, then the same tests once more under ASan + UBSan.
 test: build
-	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+	@scripts/timed "tests (Release)" ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 	$(MAKE) --no-print-directory test-asan
 
 test-fast: build
@@ -34,8 +34,8 @@ test-asan: setup
 	# x86-64-v3 baseline, so the 8-lane kernels are tested too (the Release half has this CPU's).
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DWINCLIP_SANITIZE=ON \
 	  -DWINCLIP_NATIVE=OFF $(CMAKE_ARGS) > /dev/null
-	cmake --build $(ASAN_BUILD) -j$(JOBS)
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	@scripts/timed "build (ASan + UBSan)" cmake --build $(ASAN_BUILD) -j$(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 scripts/timed "tests (ASan + UBSan)" \
 	  scripts/gtest-shards $(ASAN_BUILD)/tests/winclip_tests $(JOBS) '$(ASAN_FILTER)'
 
 demo: build

@@ -37,7 +37,7 @@ int convert(const ConvertArgs& args) {
   return 0;
 }
 
-winclip::app::RegisterCommand reg{{
+const winclip::app::RegisterCommand convert_command{{
     "convert",
     "Convert a weight file (torch.save .bin/.pt or safetensors) to float32 safetensors",
     [](CLI::App& sub) {

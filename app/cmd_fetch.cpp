@@ -14,7 +14,7 @@ struct FetchArgs {
   bool quiet = false;
 };
 
-winclip::app::RegisterCommand reg{{
+const winclip::app::RegisterCommand fetch_command{{
     "fetch",
     "Download a model's open_clip weights from the Hugging Face hub into the cache",
     [](CLI::App& sub) {

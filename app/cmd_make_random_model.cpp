@@ -15,7 +15,7 @@ struct Options {
   std::string out;
 };
 
-winclip::app::RegisterCommand reg{{
+const winclip::app::RegisterCommand make_random_model_command{{
     "make-random-model",
     "Write a CLIP with random weights (open_clip_config.json + open_clip_model.safetensors)",
     [](CLI::App& sub) {
