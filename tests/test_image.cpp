@@ -301,6 +301,22 @@ TEST(DecodeImageErrors, FormatsOutsideTheSupportedOnesNeverReachOpenCv) {
   }
 }
 
+TEST(DecodeImageErrors, DicomSignatureInAFileOfOurFormatsIsRefused) {
+  // A JPEG 2000 codestream or a WebP file with "DICM" at byte 128: OpenCV's DICOM decoder comes first in its
+  // list and claims them (found by fuzz_ground_truth, tests/data/fuzz-regressions/ground_truth).
+  test::TempDir tmp;
+  std::string j2k = std::string("\xff\x4f\xff\x51", 4) + std::string(124, '\x8f') + "DICM" + std::string(64, '\x8f');
+  std::string webp = "RIFF" + std::string("\x40\0\0\0", 4) + "WEBPVP8 " + std::string(112, '\0') + "DICM" +
+                     std::string(64, '\0');
+  const std::pair<const char*, std::string> cases[] = {{"codestream.j2k", j2k}, {"picture.webp", webp}};
+  for (const auto& [name, bytes] : cases) {
+    test::write_bytes(tmp / name, bytes);
+    const std::string message = decode_error(tmp / name);
+    test::expect_mentions(message, name);
+    test::expect_mentions(message, "DICOM data (\"DICM\" at byte 128)");
+  }
+}
+
 TEST(DecodeImageErrors, PnmNumbersAreReadAsOpenCvReadsThemSoTheirClaimIsChecked) {
   // Width 996000 ended by a byte that is not whitespace, which OpenCV's reader skips all the same: 992 million
   // 16-bit RGB pixels (6 GB) unless the header check reads the number as OpenCV does (found by fuzz_image).

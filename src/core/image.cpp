@@ -4,6 +4,7 @@
 
 #include <climits>
 #include <string>
+#include <string_view>
 
 #include <opencv2/core.hpp>
 #include <opencv2/core/utils/logger.hpp>
@@ -71,6 +72,14 @@ cv::Mat decode_stored_samples(std::span<const uint8_t> bytes, const std::string&
   // Only the formats sniffed here reach OpenCV: it would also try DICOM, OpenEXR, Radiance HDR, PFM, PAM and Sun
   // raster, whose decoders see no header check of ours, and one of them (GDCM) aborts the process on a bad file.
   if (format.empty()) throw Error(name, "not an image: the data matches no supported image format");
+  // OpenCV hands the bytes to the first of its decoders whose signature they match, and its DICOM decoder's is
+  // "DICM" at byte 128, checked before its JPEG 2000 and WebP decoders (and before any other whose own check
+  // fails): GDCM then reads them, and aborts the process on a malformed file. A real image of ours has those
+  // four bytes there by chance once in 2^32.
+  using namespace std::string_view_literals;
+  if (bytes.size() >= 132 && std::string_view(reinterpret_cast<const char*>(bytes.data()) + 128, 4) == "DICM"sv)
+    throw Error(name, "DICOM data (\"DICM\" at byte 128) in a " + std::string(format) +
+                          " file: not a supported image format");
   if (const auto size = image_header_dimensions(bytes, format); size && size->width > 0 && size->height > 0) {
     // Divided rather than multiplied: a PNM or TIFF header may claim sizes whose product overflows.
     if (static_cast<uint64_t>(size->width) > limits.max_pixels / static_cast<uint64_t>(size->height))
