@@ -280,41 +280,38 @@ TEST(DecodeImageErrors, FloatImagesAreRefused) {
   test::expect_mentions(message, "unsupported sample type");
 }
 
+// Each file (name, bytes) is refused with an error naming it and mentioning `problem`.
+void expect_decode_refuses(std::initializer_list<std::pair<const char*, std::string>> files, const std::string& problem) {
+  test::TempDir tmp;
+  for (const auto& [name, bytes] : files) {
+    test::write_bytes(tmp / name, bytes);
+    const std::string message = decode_error(tmp / name);
+    test::expect_mentions(message, name);
+    test::expect_mentions(message, problem);
+  }
+}
+
 TEST(DecodeImageErrors, FormatsOutsideTheSupportedOnesNeverReachOpenCv) {
   // OpenCV would decode each of these (PFM, PAM, Radiance HDR, Sun raster), and hands DICOM to GDCM, which
   // aborts the process on a malformed file (tests/data/fuzz-regressions/ground_truth): all are refused unread.
-  test::TempDir tmp;
   std::string pfm = "PF\n1 1\n-1.0\n";
   const float rgb[3] = {0.25f, 0.5f, 1.0f};
   pfm.append(reinterpret_cast<const char*>(rgb), sizeof rgb);
-  const std::pair<const char*, std::string> cases[] = {
+  expect_decode_refuses({
       {"float.pfm", pfm},
       {"tuple.pam", "P7\nWIDTH 1\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\nTUPLTYPE GRAYSCALE\nENDHDR\n" + std::string(1, '\x80')},
       {"radiance.hdr", "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 1 +X 1\n" + std::string(4, '\x80')},
       {"scan.png", std::string(128, '\0') + "DICM" + std::string(64, '\0')},
-  };
-  for (const auto& [name, bytes] : cases) {
-    test::write_bytes(tmp / name, bytes);
-    const std::string message = decode_error(tmp / name);
-    test::expect_mentions(message, name);
-    test::expect_mentions(message, "not an image: the data matches no supported image format");
-  }
+  }, "not an image: the data matches no supported image format");
 }
 
 TEST(DecodeImageErrors, DicomSignatureInAFileOfOurFormatsIsRefused) {
   // A JPEG 2000 codestream or a WebP file with "DICM" at byte 128: OpenCV's DICOM decoder comes first in its
   // list and claims them (found by fuzz_ground_truth, tests/data/fuzz-regressions/ground_truth).
-  test::TempDir tmp;
   std::string j2k = std::string("\xff\x4f\xff\x51", 4) + std::string(124, '\x8f') + "DICM" + std::string(64, '\x8f');
   std::string webp = "RIFF" + std::string("\x40\0\0\0", 4) + "WEBPVP8 " + std::string(112, '\0') + "DICM" +
                      std::string(64, '\0');
-  const std::pair<const char*, std::string> cases[] = {{"codestream.j2k", j2k}, {"picture.webp", webp}};
-  for (const auto& [name, bytes] : cases) {
-    test::write_bytes(tmp / name, bytes);
-    const std::string message = decode_error(tmp / name);
-    test::expect_mentions(message, name);
-    test::expect_mentions(message, "DICOM data (\"DICM\" at byte 128)");
-  }
+  expect_decode_refuses({{"codestream.j2k", j2k}, {"picture.webp", webp}}, "DICOM data (\"DICM\" at byte 128)");
 }
 
 TEST(DecodeImageErrors, PnmNumbersAreReadAsOpenCvReadsThemSoTheirClaimIsChecked) {
