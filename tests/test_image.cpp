@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/image_header.hpp"
 #include "test_support.hpp"
 #include "winclip/error.hpp"
 #include "winclip/image.hpp"
@@ -322,6 +323,17 @@ TEST(DecodeImageErrors, PnmNumbersAreReadAsOpenCvReadsThemSoTheirClaimIsChecked)
   const std::string message = decode_error(tmp / "claim.ppm");
   test::expect_mentions(message, "claim.ppm");
   test::expect_mentions(message, "PNM header claims 996000×996 pixels, more than the limit");
+}
+
+TEST(ImageHeaderDimensions, JpegStuffedZeroBeforeTheFrameIsSkippedAsLibjpegSkipsIt) {
+  // SOI, then FF 00 (not a marker) and two bytes that would read as a segment length of 256, then the frame
+  // header: 8 rows of 16 (found by fuzz_image: the claim must be what libjpeg decodes).
+  const std::string jpeg = std::string("\xff\xd8\xff\x00\x01\x00", 6) +
+                           std::string("\xff\xc0\x00\x11\x08\x00\x08\x00\x10\x03", 10) + std::string(300, '\0');
+  const auto dims = image_header_dimensions({reinterpret_cast<const uint8_t*>(jpeg.data()), jpeg.size()}, "JPEG");
+  ASSERT_TRUE(dims.has_value());
+  EXPECT_EQ(dims->width, 16);
+  EXPECT_EQ(dims->height, 8);
 }
 
 TEST(ImageExtension, KnownExtensionsAnyCase) {

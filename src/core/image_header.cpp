@@ -42,6 +42,9 @@ std::optional<ImageDimensions> jpeg_dimensions(const HeaderBytes& h) {
     while (pos < n && h.bytes[pos] == 0xFF) ++pos;
     if (pos >= n) break;
     const uint8_t marker = h.bytes[pos++];
+    // FF 00 is not a marker: libjpeg discards it with the bytes before and goes on looking (next_marker in
+    // jdmarker.c). Read as a segment, its next two bytes would be taken for a length and skip the real frame.
+    if (marker == 0x00) continue;
     if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;  // no segment
     if (marker == 0xD9 || marker == 0xDA || !h.has(pos, 2)) break;       // EOI or a scan before any frame
     const size_t length = h.be16(pos);
