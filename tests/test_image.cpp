@@ -336,6 +336,20 @@ TEST(ImageHeaderDimensions, JpegStuffedZeroBeforeTheFrameIsSkippedAsLibjpegSkips
   EXPECT_EQ(dims->height, 8);
 }
 
+TEST(ImageHeaderDimensions, TiffRepeatedTagCountsItsFirstValueAsLibtiffDoes) {
+  // Little-endian, IFD at 8 with ImageWidth 88, ImageLength 5, ImageWidth 18 again (found by fuzz_image).
+  const auto entry = [](uint16_t tag, uint16_t value) {
+    return std::string{static_cast<char>(tag & 0xFF), static_cast<char>(tag >> 8), 3, 0, 1, 0, 0, 0,
+                       static_cast<char>(value & 0xFF), static_cast<char>(value >> 8), 0, 0};
+  };
+  const std::string tiff = std::string("II*\0\x08\0\0\0\x03\0", 10) + entry(256, 88) + entry(257, 5) + entry(256, 18) +
+                           std::string(4, '\0');
+  const auto dims = image_header_dimensions({reinterpret_cast<const uint8_t*>(tiff.data()), tiff.size()}, "TIFF");
+  ASSERT_TRUE(dims.has_value());
+  EXPECT_EQ(dims->width, 88);
+  EXPECT_EQ(dims->height, 5);
+}
+
 TEST(ImageExtension, KnownExtensionsAnyCase) {
   for (const char* name : {"a.png", "b.PNG", "c.JpG", "d.jpeg", "e.bmp", "f.tif", "g.tiff", "h.webp", "x.tar.png"})
     EXPECT_TRUE(has_image_extension(name)) << name;

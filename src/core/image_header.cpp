@@ -117,17 +117,20 @@ std::optional<ImageDimensions> tiff_dimensions(const HeaderBytes& h) {
   const size_t ifd = u32(4);
   if (!h.has(ifd, 2)) return std::nullopt;
   const size_t entries = u16(ifd);
-  int64_t width = 0, height = 0;
+  std::optional<int64_t> width, height;
   for (size_t i = 0; i < entries; ++i) {
     const size_t at = ifd + 2 + i * 12;
     if (!h.has(at, 12)) return std::nullopt;
     const uint32_t tag = u16(at), type = u16(at + 2);
     if (tag != 256 && tag != 257) continue;  // ImageWidth, ImageLength
+    // A repeated tag: libtiff keeps the first (found by fuzz_image: the claim must be what it decodes).
+    std::optional<int64_t>& field = tag == 256 ? width : height;
+    if (field) continue;
     // SHORT values sit in the first two bytes of the value field, LONG values fill it.
-    const int64_t value = type == 3 ? u16(at + 8) : type == 4 ? u32(at + 8) : 0;
-    (tag == 256 ? width : height) = value;
+    field = type == 3 ? u16(at + 8) : type == 4 ? u32(at + 8) : 0;
   }
-  return claimed_dimensions(width, height);
+  if (!width || !height) return std::nullopt;
+  return claimed_dimensions(*width, *height);
 }
 
 std::optional<ImageDimensions> jpeg2000_dimensions(const HeaderBytes& h) {
