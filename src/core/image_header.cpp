@@ -42,8 +42,8 @@ std::optional<ImageDimensions> jpeg_dimensions(const HeaderBytes& h) {
     while (pos < n && h.bytes[pos] == 0xFF) ++pos;
     if (pos >= n) break;
     const uint8_t marker = h.bytes[pos++];
-    // FF 00 is not a marker: libjpeg discards it with the bytes before and goes on looking (next_marker in
-    // jdmarker.c). Read as a segment, its next two bytes would be taken for a length and skip the real frame.
+    // FF 00 is not a marker: libjpeg's marker reader discards it with the bytes before and goes on looking.
+    // Read as a segment, its next two bytes would be taken for a length and skip the real frame.
     if (marker == 0x00) continue;
     if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;  // no segment
     if (marker == 0xD9 || marker == 0xDA || !h.has(pos, 2)) break;       // EOI or a scan before any frame
@@ -83,7 +83,7 @@ std::optional<ImageDimensions> webp_dimensions(const HeaderBytes& h) {
 
 std::optional<ImageDimensions> pnm_dimensions(const HeaderBytes& h) {
   // "P<n>", then width and height as decimal numbers after whitespace and '#' comments, read as OpenCV's
-  // decoder reads them (grfmt_pxm.cpp): any number of leading zeros, values above INT_MAX refused, and the one
+  // PxM decoder reads them: any number of leading zeros, values above INT_MAX refused, and the one
   // byte after a number consumed whatever it is. A stricter reading would return nullopt for headers OpenCV
   // accepts, and their claim would go unchecked.
   size_t pos = 2;
