@@ -76,8 +76,7 @@ cv::Mat decode_stored_samples(std::span<const uint8_t> bytes, const std::string&
   // "DICM" at byte 128, checked before its JPEG 2000 and WebP decoders (and before any other whose own check
   // fails): GDCM then reads them, and aborts the process on a malformed file. A real image of ours has those
   // four bytes there by chance once in 2^32.
-  using namespace std::string_view_literals;
-  if (bytes.size() >= 132 && std::string_view(reinterpret_cast<const char*>(bytes.data()) + 128, 4) == "DICM"sv)
+  if (bytes.size() >= 132 && std::string_view(reinterpret_cast<const char*>(bytes.data()) + 128, 4) == "DICM")
     throw Error(name, "DICOM data (\"DICM\" at byte 128) in a " + std::string(format) +
                           " file: not a supported image format");
   if (const auto size = image_header_dimensions(bytes, format); size && size->width > 0 && size->height > 0) {
